@@ -1,0 +1,316 @@
+//! Talking to package indexes: project pages, wheel metadata by range requests, sdists; each
+//! fetched once per run (in memory) and kept on disk between runs.
+
+pub mod cache;
+pub mod http;
+pub mod remote;
+pub mod simple;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use pep508_rs::PackageName;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::inspect::sdist::{self, SdistFiles};
+use cache::Cache;
+use http::{FetchError, HttpClient, redact};
+use remote::{RemoteError, WheelHead};
+pub use simple::IndexFile;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IndexError {
+    #[error("no project named `{name}` on {indexes}")]
+    NoSuchProject { name: String, indexes: String },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<FetchError> for IndexError {
+    fn from(err: FetchError) -> Self {
+        IndexError::Failed(err.to_string())
+    }
+}
+
+impl From<RemoteError> for IndexError {
+    fn from(err: RemoteError) -> Self {
+        IndexError::Failed(err.to_string())
+    }
+}
+
+pub type Shared<T> = Result<Arc<T>, IndexError>;
+
+/// Where packages come from: index URLs (the first is `--index-url`), `--find-links` locations.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub indexes: Vec<Url>,
+    pub find_links: Vec<String>,
+}
+
+/// One result per key, computed once even when several targets ask at the same time.
+struct Memo<K, V> {
+    cells: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
+    fn new() -> Self {
+        Memo {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn get<F: Future<Output = V>>(&self, key: &K, compute: impl FnOnce() -> F) -> V {
+        let cell = {
+            let mut cells = self.cells.lock().expect("memo lock");
+            cells.entry(key.clone()).or_default().clone()
+        };
+        cell.get_or_init(compute).await.clone()
+    }
+}
+
+pub struct Index {
+    http: HttpClient,
+    cache: Cache,
+    sources: Sources,
+    pages: Memo<PackageName, Shared<Vec<IndexFile>>>,
+    heads: Memo<String, Shared<WheelHead>>,
+    sdists: Memo<String, Shared<SdistFiles>>,
+}
+
+impl Index {
+    pub fn new(http: HttpClient, cache: Cache, sources: Sources) -> Self {
+        Index {
+            http,
+            cache,
+            sources,
+            pages: Memo::new(),
+            heads: Memo::new(),
+            sdists: Memo::new(),
+        }
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Every file of a project across all indexes and find-links locations, as pip merges them.
+    pub async fn project(&self, name: &PackageName) -> Shared<Vec<IndexFile>> {
+        self.pages
+            .get(name, || async {
+                let mut files = Vec::new();
+                let mut found = false;
+                for index in &self.sources.indexes {
+                    match self.index_page(index, name).await {
+                        Ok(page) => {
+                            found = true;
+                            files.extend(page);
+                        }
+                        Err(err) if err.is_not_found() => {}
+                        Err(err) => return Err(IndexError::from(err)),
+                    }
+                }
+                let linked = self.find_links_files(name).await?;
+                found |= !linked.is_empty();
+                files.extend(linked);
+                if !found {
+                    return Err(IndexError::NoSuchProject {
+                        name: name.to_string(),
+                        indexes: self.describe_sources(),
+                    });
+                }
+                Ok(Arc::new(files))
+            })
+            .await
+    }
+
+    fn describe_sources(&self) -> String {
+        let mut names: Vec<String> = self.sources.indexes.iter().map(redact).collect();
+        names.extend(self.sources.find_links.iter().cloned());
+        if names.is_empty() {
+            "any index (--no-index given and no --find-links)".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    async fn index_page(
+        &self,
+        index: &Url,
+        name: &PackageName,
+    ) -> Result<Vec<IndexFile>, FetchError> {
+        let url = index
+            .join(&format!("{name}/"))
+            .map_err(|e| FetchError::Network {
+                url: redact(index),
+                message: e.to_string(),
+            })?;
+        let key = format!("page:v1:{}", redact(&url));
+        let cached = self.cache.fresh_page(&key).or_else(|| {
+            self.http
+                .offline()
+                .then(|| self.cache.any_page(&key))
+                .flatten()
+        });
+        let (body, content_type) = match cached {
+            Some(page) => {
+                self.http
+                    .stats
+                    .cache_hits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (page.body, page.content_type)
+            }
+            None => {
+                let page = self.http.get(&url, simple::ACCEPT).await?;
+                self.cache.put_page(&key, &page.body, &page.content_type);
+                (page.body, page.content_type)
+            }
+        };
+        simple::parse_page(&body, &content_type, &url).map_err(|e| FetchError::Network {
+            url: e.url,
+            message: e.message,
+        })
+    }
+
+    async fn find_links_files(&self, name: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
+        let mut files = Vec::new();
+        for location in &self.sources.find_links {
+            files.extend(
+                find_links_listing(&self.http, location)
+                    .await?
+                    .into_iter()
+                    .filter(|file| filename_project_matches(&file.filename, name)),
+            );
+        }
+        Ok(files)
+    }
+
+    /// A wheel's central directory and core metadata.
+    pub async fn wheel_head(&self, file: &IndexFile) -> Shared<WheelHead> {
+        let key = content_key("wheel-head:v1", file);
+        self.heads
+            .get(&key, || async {
+                if let Some(head) = self.cached::<WheelHead>(&key) {
+                    return Ok(Arc::new(head));
+                }
+                let head = if file.url.scheme() == "file" {
+                    local_wheel_head(&file.url)?
+                } else {
+                    remote::read_wheel_head(&self.http, &file.url, file.size).await?
+                };
+                self.store(&key, &head);
+                Ok(Arc::new(head))
+            })
+            .await
+    }
+
+    /// The files of an sdist that say what it is and needs (downloaded whole: tar archives cannot
+    /// be read by range).
+    pub async fn sdist_files(&self, file: &IndexFile) -> Shared<SdistFiles> {
+        let key = content_key("sdist:v1", file);
+        self.sdists
+            .get(&key, || async {
+                if let Some(files) = self.cached::<SdistFiles>(&key) {
+                    return Ok(Arc::new(files));
+                }
+                let bytes = self.download(&file.url).await?;
+                let files = sdist::read_sdist(&file.filename, &bytes)
+                    .map_err(|e| IndexError::Failed(format!("{}: {e}", redact(&file.url))))?;
+                self.store(&key, &files);
+                Ok(Arc::new(files))
+            })
+            .await
+    }
+
+    async fn download(&self, url: &Url) -> Result<Vec<u8>, IndexError> {
+        if url.scheme() == "file" {
+            let path = url
+                .to_file_path()
+                .map_err(|_| IndexError::Failed(format!("{url}: not a local path")))?;
+            return std::fs::read(&path)
+                .map_err(|e| IndexError::Failed(format!("{}: {e}", path.display())));
+        }
+        Ok(self.http.get(url, "*/*").await?.body)
+    }
+
+    fn cached<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let value = serde_json::from_slice(&self.cache.immutable(key)?).ok()?;
+        self.http
+            .stats
+            .cache_hits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(value)
+    }
+
+    fn store<T: serde::Serialize>(&self, key: &str, value: &T) {
+        if let Ok(bytes) = serde_json::to_vec(value) {
+            self.cache.put_immutable(key, &bytes);
+        }
+    }
+}
+
+/// Content-derived entries are keyed by the file's sha256 when the index gave one: the same file
+/// on two indexes, or under two URLs, is read once.
+fn content_key(kind: &str, file: &IndexFile) -> String {
+    match &file.sha256 {
+        Some(sha) => format!("{kind}:sha256:{sha}"),
+        None => format!("{kind}:url:{}", redact(&file.url)),
+    }
+}
+
+fn local_wheel_head(url: &Url) -> Result<WheelHead, IndexError> {
+    let path = url
+        .to_file_path()
+        .map_err(|_| IndexError::Failed(format!("{url}: not a local path")))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| IndexError::Failed(format!("{}: {e}", path.display())))?;
+    crate::inspect::wheel::head_from_bytes(&bytes)
+        .map_err(|e| IndexError::Failed(format!("{}: {e}", path.display())))
+}
+
+/// The files a `--find-links` location offers: a local directory's files, or the links of an
+/// HTML page.
+async fn find_links_listing(
+    http: &HttpClient,
+    location: &str,
+) -> Result<Vec<IndexFile>, IndexError> {
+    let as_url = Url::parse(location).ok().filter(|u| u.scheme() != "file");
+    if let Some(url) = as_url {
+        let page = http.get(&url, "text/html").await?;
+        return simple::parse_page(&page.body, "text/html", &page.url)
+            .map_err(|e| IndexError::Failed(e.to_string()));
+    }
+    let path = location.strip_prefix("file://").unwrap_or(location);
+    let dir = std::fs::read_dir(path)
+        .map_err(|e| IndexError::Failed(format!("--find-links {location}: {e}")))?;
+    Ok(dir
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_file())
+        .filter_map(|entry| {
+            let path = std::fs::canonicalize(entry.path()).ok()?;
+            Some(IndexFile {
+                filename: entry.file_name().to_string_lossy().into_owned(),
+                url: Url::from_file_path(&path).ok()?,
+                sha256: None,
+                requires_python: None,
+                yanked: None,
+                size: entry.metadata().ok().map(|m| m.len()),
+                has_metadata_file: false,
+            })
+        })
+        .collect())
+}
+
+/// Whether a file name starts with the project's name, in any spelling (`Foo_Bar-1.0.tar.gz`).
+fn filename_project_matches(filename: &str, name: &PackageName) -> bool {
+    let normalized: String = filename
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c == '_' || c == '.' { '-' } else { c })
+        .collect();
+    normalized
+        .strip_prefix(name.as_ref())
+        .is_some_and(|rest| rest.starts_with('-'))
+}

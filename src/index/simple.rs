@@ -1,0 +1,302 @@
+//! The index's project pages: the JSON simple API (PEP 691) and the HTML one (PEP 503), both read
+//! into one list of [`IndexFile`]s.
+
+use std::str::FromStr;
+
+use pep440_rs::VersionSpecifiers;
+use serde::Deserialize;
+use url::Url;
+
+/// One distribution file listed on a project page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    pub url: Url,
+    pub sha256: Option<String>,
+    /// `None` when absent, and also when unparsable: pip ignores an invalid Requires-Python.
+    pub requires_python: Option<VersionSpecifiers>,
+    /// `Some(reason)` when yanked (PEP 592); the reason may be empty.
+    pub yanked: Option<String>,
+    pub size: Option<u64>,
+    /// The index serves the core metadata next to the file (PEP 658 / 714).
+    pub has_metadata_file: bool,
+}
+
+pub const JSON_MEDIA_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+/// What we ask for: JSON first, HTML as a fallback for indexes that only speak PEP 503.
+pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: {message}")]
+pub struct PageError {
+    pub url: String,
+    pub message: String,
+}
+
+/// Parse a project page by its content type; `base` is the page's own URL.
+pub fn parse_page(
+    body: &[u8],
+    content_type: &str,
+    base: &Url,
+) -> Result<Vec<IndexFile>, PageError> {
+    let error = |message: String| PageError {
+        url: crate::index::http::redact(base),
+        message,
+    };
+    let text = std::str::from_utf8(body).map_err(|_| error("page is not UTF-8".into()))?;
+    if content_type.contains("json") {
+        parse_json(text, base).map_err(|e| error(format!("invalid JSON simple-API page: {e}")))
+    } else if content_type.contains("html") || text.trim_start().starts_with('<') {
+        Ok(parse_html(text, base))
+    } else {
+        Err(error(format!(
+            "unexpected content type `{content_type}` (expected JSON or HTML simple API)"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::HashMap<String, String>,
+    #[serde(rename = "requires-python", default)]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: Option<Yanked>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(rename = "core-metadata", default)]
+    core_metadata: Option<MetadataFlag>,
+    #[serde(rename = "dist-info-metadata", default)]
+    dist_info_metadata: Option<MetadataFlag>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Yanked {
+    Flag(bool),
+    Reason(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MetadataFlag {
+    Flag(bool),
+    Hashes(serde::de::IgnoredAny),
+}
+
+impl MetadataFlag {
+    fn present(&self) -> bool {
+        match self {
+            MetadataFlag::Flag(flag) => *flag,
+            MetadataFlag::Hashes(_) => true,
+        }
+    }
+}
+
+fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
+    let page: JsonPage = serde_json::from_str(text)?;
+    Ok(page
+        .files
+        .into_iter()
+        .filter_map(|file| {
+            let url = base.join(&file.url).ok()?;
+            let yanked = match file.yanked {
+                Some(Yanked::Flag(true)) => Some(String::new()),
+                Some(Yanked::Reason(reason)) => Some(reason),
+                _ => None,
+            };
+            let metadata = file.core_metadata.or(file.dist_info_metadata);
+            Some(IndexFile {
+                sha256: file.hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
+                requires_python: parse_requires_python(file.requires_python.as_deref()),
+                has_metadata_file: metadata.is_some_and(|m| m.present()),
+                filename: file.filename,
+                url,
+                yanked,
+                size: file.size,
+            })
+        })
+        .collect())
+}
+
+fn parse_html(text: &str, base: &Url) -> Vec<IndexFile> {
+    let Ok(dom) = tl::parse(text, tl::ParserOptions::default()) else {
+        return Vec::new();
+    };
+    let parser = dom.parser();
+    let base = html_base(&dom, base);
+    let Some(anchors) = dom.query_selector("a") else {
+        return Vec::new();
+    };
+    anchors
+        .filter_map(|handle| handle.get(parser)?.as_tag().cloned())
+        .filter_map(|tag| anchor_to_file(&tag, parser, &base))
+        .collect()
+}
+
+/// A `<base href>` changes what relative links are relative to (pip honours it).
+fn html_base(dom: &tl::VDom, page_url: &Url) -> Url {
+    dom.query_selector("base")
+        .and_then(|mut bases| bases.next())
+        .and_then(|handle| handle.get(dom.parser())?.as_tag().cloned())
+        .and_then(|tag| attribute(&tag, "href"))
+        .and_then(|href| page_url.join(&href).ok())
+        .unwrap_or_else(|| page_url.clone())
+}
+
+fn anchor_to_file(tag: &tl::HTMLTag, parser: &tl::Parser, base: &Url) -> Option<IndexFile> {
+    let href = attribute(tag, "href")?;
+    let mut url = base.join(&href).ok()?;
+    let sha256 = url.fragment().and_then(|fragment| {
+        fragment
+            .strip_prefix("sha256=")
+            .map(|h| h.to_ascii_lowercase())
+    });
+    url.set_fragment(None);
+    let filename = url.path_segments()?.next_back()?.to_string();
+    let filename = percent_decode(&filename);
+    if filename.is_empty() {
+        return None;
+    }
+    let _ = parser;
+    let metadata =
+        attribute(tag, "data-core-metadata").or_else(|| attribute(tag, "data-dist-info-metadata"));
+    Some(IndexFile {
+        filename,
+        url,
+        sha256,
+        requires_python: parse_requires_python(attribute(tag, "data-requires-python").as_deref()),
+        yanked: attribute(tag, "data-yanked"),
+        size: None,
+        has_metadata_file: metadata.is_some_and(|value| value != "false"),
+    })
+}
+
+fn attribute(tag: &tl::HTMLTag, name: &str) -> Option<String> {
+    let value = tag.attributes().get(name)?;
+    let raw = value
+        .map(|bytes| bytes.as_utf8_str().into_owned())
+        .unwrap_or_default();
+    Some(unescape_html(&raw))
+}
+
+fn unescape_html(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn parse_requires_python(value: Option<&str>) -> Option<VersionSpecifiers> {
+    let value = value?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    VersionSpecifiers::from_str(value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://index.example/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn json_page_reads_every_field() {
+        let json = r#"{"meta":{"api-version":"1.1"},"name":"demo","files":[
+          {"filename":"demo-1.0-py3-none-any.whl","url":"../../files/demo-1.0-py3-none-any.whl",
+           "hashes":{"sha256":"ABCD"},"requires-python":">=3.8","yanked":"broken","size":123,
+           "core-metadata":{"sha256":"ff"}},
+          {"filename":"demo-1.0.tar.gz","url":"https://cdn.example/demo-1.0.tar.gz","hashes":{},
+           "yanked":false,"dist-info-metadata":false}]}"#;
+        let files = parse_page(json.as_bytes(), JSON_MEDIA_TYPE, &base()).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            files[0].url.as_str(),
+            "https://index.example/files/demo-1.0-py3-none-any.whl"
+        );
+        assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
+        assert_eq!(
+            files[0].requires_python.as_ref().unwrap().to_string(),
+            ">=3.8"
+        );
+        assert_eq!(files[0].yanked.as_deref(), Some("broken"));
+        assert_eq!(files[0].size, Some(123));
+        assert!(files[0].has_metadata_file);
+        assert_eq!(files[1].yanked, None);
+        assert!(!files[1].has_metadata_file);
+        assert_eq!(files[1].sha256, None);
+    }
+
+    #[test]
+    fn html_page_reads_anchors_attributes_and_hash_fragments() {
+        let html = r#"<!DOCTYPE html><html><body>
+          <a href="../../files/demo-1.0-py3-none-any.whl#sha256=AB12" data-requires-python="&gt;=3.9" data-dist-info-metadata="sha256=00">demo-1.0-py3-none-any.whl</a>
+          <a href="/files/demo-0.9.tar.gz" data-yanked="">demo-0.9.tar.gz</a>
+          <a href="/files/demo%2B1-0.8.tar.gz" data-requires-python="not a specifier">x</a>
+        </body></html>"#;
+        let files = parse_page(html.as_bytes(), "text/html", &base()).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].filename, "demo-1.0-py3-none-any.whl");
+        assert_eq!(files[0].sha256.as_deref(), Some("ab12"));
+        assert_eq!(files[0].url.fragment(), None);
+        assert_eq!(
+            files[0].requires_python.as_ref().unwrap().to_string(),
+            ">=3.9"
+        );
+        assert!(files[0].has_metadata_file);
+        assert_eq!(files[1].yanked.as_deref(), Some(""));
+        assert_eq!(
+            files[1].url.as_str(),
+            "https://index.example/files/demo-0.9.tar.gz"
+        );
+        assert_eq!(files[2].filename, "demo+1-0.8.tar.gz");
+        assert_eq!(
+            files[2].requires_python, None,
+            "invalid Requires-Python is ignored, as pip does"
+        );
+    }
+
+    #[test]
+    fn html_base_tag_changes_link_resolution() {
+        let html = r#"<html><head><base href="https://mirror.example/pkgs/"></head>
+          <body><a href="demo-1.0.tar.gz">demo-1.0.tar.gz</a></body></html>"#;
+        let files = parse_page(html.as_bytes(), "text/html; charset=utf-8", &base()).unwrap();
+        assert_eq!(
+            files[0].url.as_str(),
+            "https://mirror.example/pkgs/demo-1.0.tar.gz"
+        );
+    }
+
+    #[test]
+    fn invalid_json_is_an_error_naming_the_url() {
+        let err = parse_page(b"{\"files\": [", JSON_MEDIA_TYPE, &base()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("https://index.example/simple/demo/")
+        );
+        assert!(err.to_string().contains("invalid JSON"));
+    }
+}

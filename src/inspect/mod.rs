@@ -1,0 +1,5 @@
+//! Reading distribution archives: zip central directories, wheels and sdists.
+
+pub mod sdist;
+pub mod wheel;
+pub mod zipdir;

@@ -1,0 +1,12 @@
+//! Test support shared by the integration tests: real distribution files ([`dist`]) and a
+//! local fixture package index serving them over HTTP ([`server`]).
+//!
+//! Each `tests/*.rs` that wants it declares `mod support;`; not every test file uses every
+//! helper, hence the allowances.
+#![allow(dead_code, unused_imports)]
+
+pub mod dist;
+pub mod server;
+
+pub use dist::{Built, Meta, sdist_tar_gz, sdist_zip, wheel};
+pub use server::{Fault, FixtureIndex, IndexFile, Logged, PageFormat};
