@@ -2,9 +2,18 @@
 //! image, and what those files need from the image.
 //!
 //! The modules follow the data's path: [`requirements`] → [`index`] → [`tags`]/[`target`] →
-//! [`resolve`] → [`inspect`] → [`report`].
+//! [`resolve`] → [`inspect`] → [`knowledge`] → [`report`]. [`app`] runs them in order.
 
+pub mod app;
+pub mod cli;
 pub mod diag;
+pub mod filename;
 pub mod index;
 pub mod inspect;
+pub mod knowledge;
 pub mod metadata;
+pub mod report;
+pub mod requirements;
+pub mod resolve;
+pub mod tags;
+pub mod target;

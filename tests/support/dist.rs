@@ -69,16 +69,32 @@ impl Meta {
             format!("Version: {}", self.version),
         ];
         lines.extend(self.dynamic.iter().map(|f| format!("Dynamic: {f}")));
-        lines.extend(self.requires_python.iter().map(|r| format!("Requires-Python: {r}")));
-        lines.extend(self.requires_dist.iter().map(|r| format!("Requires-Dist: {r}")));
-        lines.extend(self.provides_extra.iter().map(|e| format!("Provides-Extra: {e}")));
+        lines.extend(
+            self.requires_python
+                .iter()
+                .map(|r| format!("Requires-Python: {r}")),
+        );
+        lines.extend(
+            self.requires_dist
+                .iter()
+                .map(|r| format!("Requires-Dist: {r}")),
+        );
+        lines.extend(
+            self.provides_extra
+                .iter()
+                .map(|e| format!("Provides-Extra: {e}")),
+        );
         lines.join("\n") + "\n"
     }
 
     /// The name as used in file names: normalised (PEP 503) with `-` replaced by `_`,
     /// e.g. `Foo.Bar-baz` → `foo_bar_baz`.
     pub fn file_name_stem(&self) -> String {
-        format!("{}-{}", normalize(&self.name).replace('-', "_"), self.version.replace('-', "_"))
+        format!(
+            "{}-{}",
+            normalize(&self.name).replace('-', "_"),
+            self.version.replace('-', "_")
+        )
     }
 }
 
@@ -94,7 +110,11 @@ impl Built {
     /// Wraps arbitrary bytes (e.g. a deliberately broken file) under a file name.
     pub fn from_bytes(filename: &str, bytes: Vec<u8>) -> Built {
         let sha256 = sha256_hex(&bytes);
-        Built { filename: filename.into(), bytes, sha256 }
+        Built {
+            filename: filename.into(),
+            bytes,
+            sha256,
+        }
     }
 }
 
@@ -124,9 +144,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn wheel(meta: &Meta, tag: &str, files: &[(&str, &[u8])]) -> Built {
     let dist_info = format!("{}.dist-info", meta.file_name_stem());
     let pure = tag.ends_with("-none-any");
-    let mut wheel_txt = format!(
-        "Wheel-Version: 1.0\nGenerator: wheelcheck-fixture\nRoot-Is-Purelib: {pure}\n"
-    );
+    let mut wheel_txt =
+        format!("Wheel-Version: 1.0\nGenerator: wheelcheck-fixture\nRoot-Is-Purelib: {pure}\n");
     for t in expand_tag(tag) {
         wheel_txt += &format!("Tag: {t}\n");
     }
@@ -134,8 +153,10 @@ pub fn wheel(meta: &Meta, tag: &str, files: &[(&str, &[u8])]) -> Built {
         (format!("{dist_info}/METADATA"), meta.render().into_bytes()),
         (format!("{dist_info}/WHEEL"), wheel_txt.into_bytes()),
     ];
-    let mut entries: Vec<(String, Vec<u8>)> =
-        files.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
+    let mut entries: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(p, b)| (p.to_string(), b.to_vec()))
+        .collect();
     for (path, bytes) in generated {
         if !entries.iter().any(|(p, _)| *p == path) {
             entries.push((path, bytes));
@@ -168,7 +189,8 @@ pub fn sdist_tar_gz(meta: &Meta, extra: &[(&str, &[u8])]) -> Built {
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
         header.set_mtime(0);
-        tar.append_data(&mut header, path, bytes.as_slice()).unwrap();
+        tar.append_data(&mut header, path, bytes.as_slice())
+            .unwrap();
     }
     let bytes = tar.into_inner().unwrap().finish().unwrap();
     Built::from_bytes(&format!("{}.tar.gz", meta.file_name_stem()), bytes)
@@ -202,7 +224,11 @@ pub fn wheel_metadata(wheel: &[u8]) -> Option<Vec<u8>> {
 fn sdist_entries(meta: &Meta, extra: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
     let root = meta.file_name_stem();
     let mut entries = vec![(format!("{root}/PKG-INFO"), meta.render().into_bytes())];
-    entries.extend(extra.iter().map(|(p, b)| (format!("{root}/{p}"), b.to_vec())));
+    entries.extend(
+        extra
+            .iter()
+            .map(|(p, b)| (format!("{root}/{p}"), b.to_vec())),
+    );
     entries
 }
 
@@ -222,7 +248,11 @@ fn zip_bytes(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
 /// `py2.py3-none-any` → `py2-none-any`, `py3-none-any` (compressed tag sets).
 fn expand_tag(tag: &str) -> Vec<String> {
     let parts: Vec<&str> = tag.splitn(3, '-').collect();
-    assert_eq!(parts.len(), 3, "wheel tag must be python-abi-platform: {tag}");
+    assert_eq!(
+        parts.len(),
+        3,
+        "wheel tag must be python-abi-platform: {tag}"
+    );
     let mut out = vec![];
     for py in parts[0].split('.') {
         for abi in parts[1].split('.') {
@@ -238,7 +268,10 @@ fn base64_urlsafe_nopad(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
         }

@@ -5,8 +5,10 @@
 //! helper, hence the allowances.
 #![allow(dead_code, unused_imports)]
 
+pub mod cli;
 pub mod dist;
 pub mod server;
 
+pub use cli::{Run, package, target, wheelcheck};
 pub use dist::{Built, Meta, sdist_tar_gz, sdist_zip, wheel};
 pub use server::{Fault, FixtureIndex, IndexFile, Logged, PageFormat};

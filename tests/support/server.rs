@@ -37,7 +37,13 @@ pub struct IndexFile {
 
 impl From<Built> for IndexFile {
     fn from(built: Built) -> Self {
-        IndexFile { built, requires_python: None, yanked: None, serve_metadata: false, upload_time: None }
+        IndexFile {
+            built,
+            requires_python: None,
+            yanked: None,
+            serve_metadata: false,
+            upload_time: None,
+        }
     }
 }
 
@@ -78,10 +84,10 @@ pub enum PageFormat {
     Both,
 }
 
-/// A misbehaviour injected for request paths starting with a prefix (see [`FixtureIndex::set_fault`]).
+/// A misbehaviour for the paths given to [`FixtureIndex::set_fault`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer this status (empty-ish body) the given number of times, then behave normally.
+    /// Answer this status (short text body) the given number of times, then behave normally.
     Status(u16, u32),
     /// Ignore `Range`: answer 200 with the whole body.
     IgnoreRange,
@@ -95,7 +101,8 @@ pub enum Fault {
     Hang,
     /// Send the headers (full `Content-Length`) and only this many body bytes, then close.
     TruncateBody(usize),
-    /// Serve these bytes instead of the resource's body (headers, hashes on pages unchanged).
+    /// Serve these bytes instead of the body of a page or file that exists (`Content-Length`
+    /// and ranges follow them; the hashes on the pages do not).
     BodyOverride(Vec<u8>),
 }
 
@@ -118,7 +125,10 @@ impl Logged {
     /// `"authorization"`, `"if-none-match"`, …).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -162,7 +172,13 @@ impl FixtureIndex {
                 let old = files.insert(f.built.filename.clone(), (f.built.bytes.clone(), metadata));
                 assert!(old.is_none(), "duplicate file {}", f.built.filename);
             }
-            by_name.insert(normalize(name), Project { name: name.into(), files: list });
+            by_name.insert(
+                normalize(name),
+                Project {
+                    name: name.into(),
+                    files: list,
+                },
+            );
         }
         let state = Arc::new(State {
             addr: listener.local_addr().unwrap(),
@@ -190,7 +206,10 @@ impl FixtureIndex {
                 let _ = c.join();
             }
         });
-        FixtureIndex { state, acceptor: Some(acceptor) }
+        FixtureIndex {
+            state,
+            acceptor: Some(acceptor),
+        }
     }
 
     /// `http://127.0.0.1:PORT/simple/`
@@ -226,7 +245,11 @@ impl FixtureIndex {
     /// Injects `fault` for paths starting with `path_prefix` (e.g. `"/files/"`,
     /// `"/simple/foo/"`); the latest matching fault wins.
     pub fn set_fault(&self, path_prefix: &str, fault: Fault) {
-        self.state.faults.lock().unwrap().push((path_prefix.into(), fault));
+        self.state
+            .faults
+            .lock()
+            .unwrap()
+            .push((path_prefix.into(), fault));
     }
 
     /// Removes all faults.
@@ -254,13 +277,22 @@ struct Response {
 
 impl Response {
     fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Response { status, headers: vec![("Content-Type", content_type.into())], body: body.into() }
+        Response {
+            status,
+            headers: vec![("Content-Type", content_type.into())],
+            body: body.into(),
+        }
     }
 
     fn text(status: u16) -> Self {
-        let mut r = Response::new(status, "text/plain; charset=utf-8", format!("{status} {}\n", reason(status)));
+        let mut r = Response::new(
+            status,
+            "text/plain; charset=utf-8",
+            format!("{status} {}\n", reason(status)),
+        );
         if status == 401 {
-            r.headers.push(("WWW-Authenticate", "Basic realm=\"fixture\"".into()));
+            r.headers
+                .push(("WWW-Authenticate", "Basic realm=\"fixture\"".into()));
         }
         r
     }
@@ -272,13 +304,6 @@ impl Response {
     }
 }
 
-/// How the body of a response goes out.
-enum Delivery {
-    Whole,
-    Truncate(usize),
-    Reset,
-}
-
 struct Request {
     method: String,
     target: String,
@@ -288,7 +313,10 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -299,7 +327,8 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(state, &mut stream, &mut buf) {
         let Some(req) = req else {
-            let _ = write_response(&mut stream, &Response::text(400), false, true, Delivery::Whole);
+            let bad = Response::text(400);
+            write_response(&mut stream, &bad, bad.body.len(), true);
             return;
         };
         let path = req.target.split('?').next().unwrap_or_default().to_string();
@@ -317,19 +346,22 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
             return;
         }
         let resp = state.respond(&req, &path, fault.as_ref());
-        let head_only = req.method == "HEAD" || resp.status == 304;
-        let (delivery, sent) = match fault {
-            _ if head_only => (Delivery::Whole, 0),
-            Some(Fault::TruncateBody(n)) => (Delivery::Truncate(n), n.min(resp.body.len())),
-            Some(Fault::ResetMidBody) => (Delivery::Reset, resp.body.len() / 2),
-            _ => (Delivery::Whole, resp.body.len()),
+        let len = resp.body.len();
+        let sent = match fault {
+            _ if req.method == "HEAD" || resp.status == 304 => 0,
+            Some(Fault::TruncateBody(n)) => n.min(len),
+            Some(Fault::ResetMidBody) => len / 2,
+            _ => len,
         };
         // Logged before writing, so a client that got the whole answer always finds it.
         (entry.status, entry.bytes_sent) = (resp.status, sent);
         state.log.lock().unwrap().push(entry);
-        let keep = write_response(&mut stream, &resp, head_only, req.close, delivery);
-        if !keep || req.close {
-            return;
+        let ok = write_response(&mut stream, &resp, sent, req.close);
+        match fault {
+            Some(Fault::ResetMidBody) => return reset(&stream),
+            Some(Fault::TruncateBody(_)) => return,
+            _ if !ok || req.close => return,
+            _ => {}
         }
     }
 }
@@ -354,7 +386,11 @@ fn read_some(state: &State, stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
 }
 
 /// The next request on the connection: `None` when it is over, `Some(None)` if malformed.
-fn read_request(state: &State, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Option<Request>> {
+fn read_request(
+    state: &State,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<Option<Request>> {
     let end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
@@ -367,18 +403,33 @@ fn read_request(state: &State, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Opt
     buf.drain(..end + 4);
     let mut lines = head.split("\r\n");
     let parts: Vec<&str> = lines.next()?.split(' ').collect();
-    let [method, target, version] = parts[..] else { return Some(None) };
+    let [method, target, version] = parts[..] else {
+        return Some(None);
+    };
     let mut headers = vec![];
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { return Some(None) };
+        let Some((name, value)) = line.split_once(':') else {
+            return Some(None);
+        };
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
-    let mut req = Request { method: method.into(), target: target.into(), headers, close: false };
-    let connection = req.header("connection").unwrap_or_default().to_ascii_lowercase();
+    let mut req = Request {
+        method: method.into(),
+        target: target.into(),
+        headers,
+        close: false,
+    };
+    let connection = req
+        .header("connection")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     req.close = connection.contains("close")
         || (version == "HTTP/1.0" && !connection.contains("keep-alive"));
     // Discard a request body, if any.
-    let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = req
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     while buf.len() < len {
         if !read_some(state, stream, buf) {
             return None;
@@ -388,14 +439,9 @@ fn read_request(state: &State, stream: &mut TcpStream, buf: &mut Vec<u8>) -> Opt
     Some(Some(req))
 }
 
-/// Writes the response; false if the connection must end.
-fn write_response(
-    stream: &mut TcpStream,
-    resp: &Response,
-    head_only: bool,
-    close: bool,
-    delivery: Delivery,
-) -> bool {
+/// Writes the status line, headers (`Content-Length` of the whole body) and the first `sent`
+/// body bytes; false on a write error.
+fn write_response(stream: &mut TcpStream, resp: &Response, sent: usize, close: bool) -> bool {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     if resp.status != 304 {
         head += &format!("Content-Length: {}\r\n", resp.body.len());
@@ -407,23 +453,7 @@ fn write_response(
         head += "Connection: close\r\n";
     }
     head += "\r\n";
-    if stream.write_all(head.as_bytes()).is_err() {
-        return false;
-    }
-    let body: &[u8] = if head_only { &[] } else { &resp.body };
-    match delivery {
-        Delivery::Whole => stream.write_all(body).is_ok(),
-        Delivery::Truncate(n) => {
-            let _ = stream.write_all(&body[..n.min(body.len())]);
-            false
-        }
-        Delivery::Reset => {
-            let _ = stream.write_all(&body[..body.len() / 2]);
-            let _ = stream.flush();
-            reset(stream);
-            false
-        }
-    }
+    stream.write_all(head.as_bytes()).is_ok() && stream.write_all(&resp.body[..sent]).is_ok()
 }
 
 /// Makes the coming close send a TCP RST instead of a FIN (SO_LINGER with a zero timeout).
@@ -440,7 +470,10 @@ fn reset(stream: &TcpStream) {
     }
     const SOL_SOCKET: i32 = 1;
     const SO_LINGER: i32 = 13;
-    let linger = Linger { onoff: 1, linger: 0 };
+    let linger = Linger {
+        onoff: 1,
+        linger: 0,
+    };
     // SAFETY: a valid socket descriptor and a pointer to a live `struct linger` of that size.
     unsafe { setsockopt(stream.as_raw_fd(), SOL_SOCKET, SO_LINGER, &linger, 8) };
 }
@@ -454,7 +487,9 @@ impl State {
     /// The fault for `path`, if any; counts down [`Fault::Status`].
     fn take_fault(&self, path: &str) -> Option<Fault> {
         let mut faults = self.faults.lock().unwrap();
-        let i = faults.iter().rposition(|(prefix, _)| path.starts_with(prefix.as_str()))?;
+        let i = faults
+            .iter()
+            .rposition(|(prefix, _)| path.starts_with(prefix.as_str()))?;
         let fault = faults[i].1.clone();
         if let Fault::Status(code, times) = fault {
             if times <= 1 {
@@ -490,8 +525,15 @@ impl State {
             resp.body = body.clone();
         }
         let etag = format!("\"{}\"", &sha256_hex(&resp.body)[..32]);
-        if req.header("if-none-match").is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
-            return Response { status: 304, headers: vec![("ETag", etag)], body: vec![] };
+        if req
+            .header("if-none-match")
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+        {
+            return Response {
+                status: 304,
+                headers: vec![("ETag", etag)],
+                body: vec![],
+            };
         }
         resp.headers.push(("ETag", etag));
         if is_file {
@@ -517,30 +559,43 @@ impl State {
     }
 
     fn page(&self, path: &str, accept: Option<&str>) -> Response {
-        let Some(rest) = path.strip_prefix("/simple") else { return Response::text(404) };
+        let Some(rest) = path.strip_prefix("/simple") else {
+            return Response::text(404);
+        };
         let content_type = match self.format {
             PageFormat::Json => JSON,
             PageFormat::Html => TEXT_HTML,
             PageFormat::Both => negotiate(accept),
         };
         let json = content_type == JSON;
-        let html_type = if content_type == TEXT_HTML { "text/html; charset=utf-8" } else { V1_HTML };
+        let html_type = if content_type == TEXT_HTML {
+            "text/html; charset=utf-8"
+        } else {
+            V1_HTML
+        };
         let mut resp = match rest {
             "" => return Response::redirect("/simple/".into()),
             "/" if json => {
-                let projects: Vec<Value> =
-                    self.projects.values().map(|p| json!({ "name": p.name })).collect();
+                let projects: Vec<Value> = self
+                    .projects
+                    .values()
+                    .map(|p| json!({ "name": p.name }))
+                    .collect();
                 let page = json!({ "meta": { "api-version": "1.1" }, "projects": projects });
                 Response::new(200, JSON, page.to_string())
             }
             "/" => {
                 let links: String = (self.projects.iter())
-                    .map(|(n, p)| format!("    <a href=\"/simple/{n}/\">{}</a><br />\n", esc(&p.name)))
+                    .map(|(n, p)| {
+                        format!("    <a href=\"/simple/{n}/\">{}</a><br />\n", esc(&p.name))
+                    })
                     .collect();
                 Response::new(200, html_type, html_doc("Simple index", &links))
             }
             _ => {
-                let Some(name) = rest.strip_prefix('/') else { return Response::text(404) };
+                let Some(name) = rest.strip_prefix('/') else {
+                    return Response::text(404);
+                };
                 let (name, slash) = name.strip_suffix('/').map_or((name, false), |n| (n, true));
                 if name.contains('/') {
                     return Response::text(404);
@@ -584,12 +639,17 @@ impl State {
                 if !versions.contains(&version) {
                     versions.push(version);
                 }
+                let yanked = match f.yanked.as_deref() {
+                    None => json!(false),
+                    Some("") => json!(true),
+                    Some(reason) => json!(reason),
+                };
                 let mut v = json!({
                     "filename": f.built.filename,
                     "url": self.url(&f.built.filename),
                     "hashes": { "sha256": f.built.sha256 },
                     "size": f.built.bytes.len(),
-                    "yanked": match &f.yanked { None => json!(false), Some(r) if r.is_empty() => json!(true), Some(r) => json!(r) },
+                    "yanked": yanked,
                 });
                 let metadata = match self.metadata_sha(f) {
                     Some(sha) => json!({ "sha256": sha }),
@@ -606,7 +666,12 @@ impl State {
                 v
             })
             .collect();
-        json!({ "meta": { "api-version": "1.1" }, "name": normalize(&p.name), "files": files, "versions": versions })
+        json!({
+            "meta": { "api-version": "1.1" },
+            "name": normalize(&p.name),
+            "files": files,
+            "versions": versions,
+        })
     }
 
     fn html_page(&self, p: &Project) -> String {
@@ -621,7 +686,9 @@ impl State {
                 attrs += &format!(" data-yanked=\"{}\"", esc(reason));
             }
             if let Some(sha) = self.metadata_sha(f) {
-                attrs += &format!(" data-core-metadata=\"sha256={sha}\" data-dist-info-metadata=\"sha256={sha}\"");
+                attrs += &format!(
+                    " data-core-metadata=\"sha256={sha}\" data-dist-info-metadata=\"sha256={sha}\""
+                );
             }
             links += &format!("    <a {attrs}>{}</a><br />\n", esc(&f.built.filename));
         }
@@ -631,39 +698,53 @@ impl State {
 
 fn html_doc(title: &str, links: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n    \
-         <title>{title}</title>\n  </head>\n  <body>\n    <h1>{title}</h1>\n{links}  </body>\n</html>\n"
+        "<!DOCTYPE html>\n<html>\n  <head>\n    \
+         <meta name=\"pypi:repository-version\" content=\"1.1\">\n    \
+         <title>{title}</title>\n  </head>\n  <body>\n    <h1>{title}</h1>\n\
+         {links}  </body>\n</html>\n"
     )
 }
 
 /// Answers `Range: bytes=a-b | a- | -n` with 206 (or 416); other forms are ignored (200).
 fn apply_range(mut resp: Response, range: &str, wrong: bool) -> Response {
     let total = resp.body.len();
-    let Some((a, b)) = range.trim().strip_prefix("bytes=").and_then(|r| r.split_once('-')) else {
+    let Some((a, b)) = range
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+    else {
         return resp;
     };
     let (start, end) = match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
         (Ok(a), Ok(b)) if a <= b => (a, b.min(total.saturating_sub(1))),
         (Ok(a), Err(_)) if b.trim().is_empty() => (a, total.saturating_sub(1)),
-        (Err(_), Ok(n)) if a.trim().is_empty() => (total.saturating_sub(n), total.saturating_sub(1)),
+        (Err(_), Ok(n)) if a.trim().is_empty() => {
+            (total.saturating_sub(n), total.saturating_sub(1))
+        }
         _ => return resp, // malformed or multi-range: ignore
     };
     let suffix_zero = a.trim().is_empty() && b.trim() == "0";
     if start >= total || suffix_zero {
         let mut r = Response::text(416);
-        r.headers.push(("Content-Range", format!("bytes */{total}")));
+        r.headers
+            .push(("Content-Range", format!("bytes */{total}")));
         return r;
     }
     let shift = usize::from(wrong);
     resp.status = 206;
     resp.body = resp.body[start..=end].to_vec();
-    resp.headers.push(("Content-Range", format!("bytes {}-{}/{}", start + shift, end + shift, total + shift)));
+    resp.headers.push((
+        "Content-Range",
+        format!("bytes {}-{}/{}", start + shift, end + shift, total + shift),
+    ));
     resp
 }
 
 /// The preferred media type for an `Accept` header, as PyPI picks it.
 fn negotiate(accept: Option<&str>) -> &'static str {
-    let Some(accept) = accept else { return TEXT_HTML };
+    let Some(accept) = accept else {
+        return TEXT_HTML;
+    };
     let ranges: Vec<(String, f32)> = accept
         .split(',')
         .map(|item| {
@@ -679,7 +760,9 @@ fn negotiate(accept: Option<&str>) -> &'static str {
     let q_of = |offer: &str| {
         let family = format!("{}/*", offer.split('/').next().unwrap_or_default());
         let specificity = |m: &str| [offer, family.as_str(), "*/*"].iter().position(|o| *o == m);
-        let matches = ranges.iter().filter_map(|(m, q)| Some((specificity(m)?, *q)));
+        let matches = ranges
+            .iter()
+            .filter_map(|(m, q)| Some((specificity(m)?, *q)));
         matches.min_by_key(|(s, _)| *s).map_or(0.0, |(_, q)| q)
     };
     let mut best = (TEXT_HTML, 0.0);
@@ -717,7 +800,9 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
         match (b[i], hex) {
             (b'%', Some(byte)) => {
                 out.push(byte);

@@ -1,0 +1,88 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// What `--help` says the defaults are; kept beside the catalog's real defaults by a test.
+pub const DEFAULTS_HELP: &str = "Defaults: the images alpine, slim and full of today's official python:3 \
+(python:3.14-alpine3.24, python:3.14-slim-trixie, python:3.14-trixie), on amd64, \
+with the index at https://pypi.org/simple/.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wheelcheck",
+    version,
+    about = "Tell, before you write a Dockerfile, which file pip would install for each requirement \
+             on each official Python image (alpine = musl, slim and full = Debian glibc).",
+    after_help = DEFAULTS_HELP
+)]
+pub struct Args {
+    /// Requirements files (pip's format: -r/-c includes, options, hashes, markers...).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Python version X.Y of the images [default: the Python of today's python:3 tag].
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<String>,
+
+    /// Image to check: a shorthand (alpine, slim, full) or an exact tag such as
+    /// python:3.12-slim-bookworm. Repeatable [default: alpine, slim, full].
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+
+    /// CPU architecture: amd64 or arm64. Repeatable [default: amd64].
+    #[arg(long = "arch", value_name = "ARCH")]
+    pub arches: Vec<String>,
+
+    /// Base URL of the package index (simple API) [default: https://pypi.org/simple/].
+    #[arg(short = 'i', long, env = "PIP_INDEX_URL", value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// Extra index URLs, searched as well (repeatable; the variable is space-separated).
+    #[arg(
+        long = "extra-index-url",
+        env = "PIP_EXTRA_INDEX_URL",
+        value_delimiter = ' ',
+        value_name = "URL"
+    )]
+    pub extra_index_urls: Vec<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Use only the cache; fail on anything not cached.
+    #[arg(long, conflicts_with = "refresh")]
+    pub offline: bool,
+
+    /// Ignore cached index pages (file contents keyed by sha256 are still reused).
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// How long a cached index page is used without asking the index again, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub index_ttl: u64,
+
+    /// Cache directory [default: the user's cache dir, or WHEELCHECK_CACHE_DIR].
+    #[arg(long, env = "WHEELCHECK_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Print only the report and errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail: -v per-target files and network statistics, -vv debugging.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}

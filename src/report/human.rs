@@ -1,0 +1,163 @@
+//! `--format human`: a summary line per target, then one table with a column per target.
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use super::{PackageReport, Report, TargetReport};
+use crate::resolve::Kind;
+
+const WIDTH: u16 = 100;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for target in &report.targets {
+        out.push_str(&summary_line(target));
+        out.push('\n');
+        if let Some(error) = &target.resolution.error {
+            for line in error.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&matrix(report).to_string());
+    out.push('\n');
+    out.push_str(&unresolved(report));
+    if crate::diag::level() >= 2 {
+        out.push_str(&files(report));
+    }
+    out
+}
+
+fn summary_line(target: &TargetReport) -> String {
+    let s = &target.summary;
+    let verdict = if target.resolution.could_not_check {
+        "COULD NOT CHECK"
+    } else if !target.resolution.ok || s.none > 0 {
+        "FAILS"
+    } else if s.sdists > 0 || s.not_inspected > 0 {
+        "BUILDS FROM SOURCE"
+    } else {
+        "wheels only"
+    };
+    let mut line = format!(
+        "{:<42} {verdict}: {} wheels, {} sdists, {} without a usable file",
+        target.label(),
+        s.wheels,
+        s.sdists,
+        s.none
+    );
+    let sdists = names(target, Kind::Sdist);
+    if !sdists.is_empty() {
+        line.push_str(&format!("; builds {sdists}"));
+    }
+    let missing = names(target, Kind::None);
+    if !missing.is_empty() {
+        line.push_str(&format!("; cannot install {missing}"));
+    }
+    line
+}
+
+fn names(target: &TargetReport, kind: Kind) -> String {
+    target
+        .packages
+        .iter()
+        .filter(|p| p.kind == kind)
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One row per package, one column per target: what pip installs there.
+fn matrix(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH);
+    let mut header = vec!["package".to_string()];
+    header.extend(report.targets.iter().map(column_title));
+    table.set_header(header);
+    let mut names: Vec<&str> = report
+        .targets
+        .iter()
+        .flat_map(|t| t.packages.iter().map(|p| p.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let mut row = vec![name.to_string()];
+        for target in &report.targets {
+            row.push(match target.packages.iter().find(|p| p.name == name) {
+                Some(package) => cell(package),
+                None => "-".to_string(),
+            });
+        }
+        table.add_row(row);
+    }
+    table
+}
+
+fn column_title(target: &TargetReport) -> String {
+    let short = target.image.trim_start_matches("python:");
+    let arch = if target.arch == "aarch64" {
+        "arm64"
+    } else {
+        "amd64"
+    };
+    format!("{short}\n{arch}")
+}
+
+/// `2.0.1 wheel manylinux_2_17` / `1.0 sdist` / `none: reason`.
+fn cell(package: &PackageReport) -> String {
+    let version = package.version.as_deref().unwrap_or("");
+    match package.kind {
+        Kind::Wheel => {
+            let platform = package
+                .tag
+                .as_deref()
+                .and_then(|t| t.rsplit('-').next())
+                .map(short_platform)
+                .unwrap_or_default();
+            format!("{version} {platform}")
+        }
+        Kind::Sdist => format!("{version} SDIST"),
+        Kind::None => format!(
+            "NONE: {}",
+            package.reason.as_deref().unwrap_or("no usable file")
+        ),
+    }
+}
+
+/// `manylinux_2_17_x86_64` → `manylinux_2_17`; `any` stays.
+fn short_platform(platform: &str) -> String {
+    platform
+        .trim_end_matches("_x86_64")
+        .trim_end_matches("_aarch64")
+        .to_string()
+}
+
+fn unresolved(report: &Report) -> String {
+    let Some(first) = report.targets.first() else {
+        return String::new();
+    };
+    first
+        .unresolved_lines
+        .iter()
+        .map(|line| format!("{}: {} ({})\n", line.source, line.why, line.line))
+        .collect()
+}
+
+fn files(report: &Report) -> String {
+    let mut out = String::new();
+    for target in &report.targets {
+        out.push_str(&format!("\n{}:\n", target.label()));
+        for package in &target.packages {
+            let file = package.file.as_deref().unwrap_or("-");
+            out.push_str(&format!("  {:<28} {file}\n", package.name));
+            if let Some(note) = &package.note {
+                out.push_str(&format!("  {:<28} note: {note}\n", ""));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,200 @@
+//! Reports: the data every format shows, and the formats.
+
+pub mod human;
+pub mod json;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::filename::WheelFilename;
+use crate::index::IndexFile;
+use crate::resolve::{Kind, Outcome, ResolvedPackage};
+use crate::tags::{Libc, Tag, TagPriority};
+use crate::target::Target;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub wheelcheck_version: &'static str,
+    pub python: String,
+    pub targets: Vec<TargetReport>,
+}
+
+impl Report {
+    pub fn new(python: String, targets: Vec<TargetReport>) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            wheelcheck_version: env!("CARGO_PKG_VERSION"),
+            python,
+            targets,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub image: String,
+    pub python: String,
+    pub python_full_version: String,
+    pub libc: &'static str,
+    pub libc_version: String,
+    pub arch: String,
+    pub platform_tags: Vec<String>,
+    pub resolution: Resolution,
+    pub packages: Vec<PackageReport>,
+    pub unresolved_lines: Vec<UnresolvedLine>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolution {
+    pub ok: bool,
+    pub error: Option<String>,
+    pub could_not_check: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub wheels: usize,
+    pub sdists: usize,
+    pub none: usize,
+    pub not_inspected: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageReport {
+    pub name: String,
+    pub version: Option<String>,
+    pub kind: Kind,
+    pub file: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    /// The target's tag this wheel was chosen for (its best-ranked compatible tag).
+    pub tag: Option<String>,
+    pub requested: bool,
+    pub binary_only_version: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub required_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnresolvedLine {
+    pub source: String,
+    pub line: String,
+    pub why: String,
+}
+
+impl TargetReport {
+    pub fn new(
+        target: &Target,
+        tags: &[Tag],
+        outcome: Outcome,
+        binary_only: Option<Outcome>,
+        unresolved_lines: Vec<UnresolvedLine>,
+    ) -> Self {
+        let priority = TagPriority::new(tags);
+        let packages: Vec<PackageReport> = outcome
+            .packages
+            .iter()
+            .map(|p| package_report(p, &priority, tags, binary_only.as_ref()))
+            .collect();
+        let summary = Summary {
+            wheels: count(&packages, Kind::Wheel),
+            sdists: count(&packages, Kind::Sdist),
+            none: count(&packages, Kind::None),
+            not_inspected: unresolved_lines.len(),
+        };
+        let (libc, libc_version) = libc_fields(target.image.libc);
+        TargetReport {
+            image: target.image.tag.clone(),
+            python: format!("{}.{}", target.image.python.0, target.image.python.1),
+            python_full_version: target.python_full_version().to_string(),
+            libc,
+            libc_version,
+            arch: target.arch.to_string(),
+            platform_tags: target.platform_tags(),
+            resolution: Resolution {
+                ok: outcome.ok,
+                error: outcome.error,
+                could_not_check: outcome.could_not_check,
+            },
+            packages,
+            unresolved_lines,
+            summary,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        let arch = match self.arch.as_str() {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        };
+        format!("{} ({arch})", self.image)
+    }
+
+    /// pip installs from wheels alone: resolved, no sdist, nothing missing, nothing built from
+    /// a local path or checkout.
+    pub fn wheels_only(&self) -> bool {
+        self.resolution.ok
+            && self.summary.sdists == 0
+            && self.summary.none == 0
+            && self.unresolved_lines.is_empty()
+    }
+
+    pub fn could_not_check(&self) -> bool {
+        self.resolution.could_not_check
+    }
+}
+
+fn count(packages: &[PackageReport], kind: Kind) -> usize {
+    packages.iter().filter(|p| p.kind == kind).count()
+}
+
+fn libc_fields(libc: Libc) -> (&'static str, String) {
+    match libc {
+        Libc::Glibc { major, minor } => ("glibc", format!("{major}.{minor}")),
+        Libc::Musl { major, minor } => ("musl", format!("{major}.{minor}")),
+    }
+}
+
+fn package_report(
+    package: &ResolvedPackage,
+    priority: &TagPriority,
+    tags: &[Tag],
+    binary_only: Option<&Outcome>,
+) -> PackageReport {
+    let file: Option<&Arc<IndexFile>> = package.file.as_ref();
+    let binary_only_version = match binary_only {
+        Some(outcome) if outcome.ok => outcome
+            .packages
+            .iter()
+            .find(|p| p.name == package.name)
+            .and_then(|p| p.version.as_ref())
+            .map(ToString::to_string),
+        _ => None,
+    };
+    PackageReport {
+        name: package.name.to_string(),
+        version: package.version.as_ref().map(ToString::to_string),
+        kind: package.kind,
+        file: file.map(|f| f.filename.clone()),
+        sha256: file.and_then(|f| f.sha256.clone()),
+        size: file.and_then(|f| f.size),
+        tag: file.and_then(|f| best_tag(&f.filename, priority, tags)),
+        requested: package.requested,
+        binary_only_version,
+        reason: package.reason.clone(),
+        note: package.note.clone(),
+        required_by: package.required_by.clone(),
+    }
+}
+
+fn best_tag(filename: &str, priority: &TagPriority, tags: &[Tag]) -> Option<String> {
+    let wheel = WheelFilename::parse(filename).ok()?;
+    priority.rank(&wheel).map(|rank| tags[rank].to_string())
+}

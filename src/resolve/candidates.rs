@@ -1,0 +1,203 @@
+//! Which files of a project pip could install on one target, and in which order it tries them.
+//!
+//! This mirrors pip's `LinkEvaluator` (is a file usable here at all: name, tags, Requires-Python,
+//! `--only-binary`/`--no-binary`, hashes) and `CandidateEvaluator._sort_key` (which usable file
+//! is best). The order is the whole answer to "which file would pip pick": a newer version with
+//! only an sdist beats an older one with a wheel, yanked files come last, and within a version
+//! the wheel with the most preferred tag wins.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use crate::filename::DistFilename;
+use crate::index::IndexFile;
+use crate::requirements::FormatControl;
+use crate::tags::TagPriority;
+
+/// What a target allows, beyond its tags: the run's options and the target's interpreter.
+#[derive(Debug, Clone)]
+pub struct FilePolicy {
+    pub python_full: Version,
+    pub format_control: FormatControl,
+    /// `--only-binary :all:` forced on top of the file's options (the binary-only resolution).
+    pub binary_only: bool,
+    pub prefer_binary: bool,
+    /// In hash-checking mode, the sha256 digests the requirements file allows per project.
+    pub allowed_hashes: Option<std::collections::HashMap<PackageName, BTreeSet<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// `rank` is the position of the wheel's best tag in the target's tag list (0 is best).
+    Wheel {
+        rank: usize,
+        build: Option<(u64, String)>,
+    },
+    Sdist,
+}
+
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub version: Version,
+    pub file: Arc<IndexFile>,
+    pub kind: FileKind,
+}
+
+impl Candidate {
+    pub fn is_yanked(&self) -> bool {
+        self.file.yanked.is_some()
+    }
+
+    pub fn is_wheel(&self) -> bool {
+        matches!(self.kind, FileKind::Wheel { .. })
+    }
+}
+
+/// Why a file of the project cannot be installed on this target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    Tags,
+    RequiresPython(String),
+    OnlyBinary,
+    NoBinary,
+    Hash,
+}
+
+/// All usable files of a project on a target, best first, and what was rejected.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    pub ordered: Vec<Candidate>,
+    pub rejected: Vec<(Version, Rejection)>,
+}
+
+impl Candidates {
+    pub fn evaluate(
+        name: &PackageName,
+        files: &[IndexFile],
+        tags: &TagPriority,
+        policy: &FilePolicy,
+    ) -> Self {
+        let mut out = Candidates::default();
+        for file in files {
+            let Some(parsed) = DistFilename::parse(&file.filename, name) else {
+                continue;
+            };
+            match evaluate_file(name, &parsed, file, tags, policy) {
+                Ok(kind) => out.ordered.push(Candidate {
+                    version: parsed.version().clone(),
+                    file: Arc::new(file.clone()),
+                    kind,
+                }),
+                Err(why) => out.rejected.push((parsed.version().clone(), why)),
+            }
+        }
+        let sdist_priority = tags.len();
+        out.ordered
+            .sort_by(|a, b| sort_key_cmp(b, a, policy.prefer_binary, sdist_priority));
+        out
+    }
+
+    /// Every version that has at least one usable file, ascending.
+    pub fn versions(&self) -> Vec<Version> {
+        let set: BTreeSet<&Version> = self.ordered.iter().map(|c| &c.version).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// Why there is nothing to install, in words, when `ordered` is empty or all excluded.
+    pub fn explain_none(&self, python: &Version) -> String {
+        if self.rejected.is_empty() {
+            return "no release files on the index".into();
+        }
+        let mut reasons: Vec<String> = Vec::new();
+        let mut add = |text: String| {
+            if !reasons.contains(&text) {
+                reasons.push(text);
+            }
+        };
+        for (_, why) in &self.rejected {
+            add(match why {
+                Rejection::Tags => "no wheel for this platform and Python, and no sdist".into(),
+                Rejection::RequiresPython(spec) => {
+                    format!("Requires-Python {spec} excludes Python {python}")
+                }
+                Rejection::OnlyBinary => "only an sdist, and binary-only was asked for".into(),
+                Rejection::NoBinary => "only wheels, and --no-binary forbids them".into(),
+                Rejection::Hash => "no file matches the --hash values".into(),
+            });
+        }
+        reasons.join("; ")
+    }
+}
+
+fn evaluate_file(
+    name: &PackageName,
+    parsed: &DistFilename,
+    file: &IndexFile,
+    tags: &TagPriority,
+    policy: &FilePolicy,
+) -> Result<FileKind, Rejection> {
+    let allowed = policy.format_control.allowed_formats(name);
+    let kind = match parsed {
+        DistFilename::Wheel(wheel) => {
+            if !allowed.binary {
+                return Err(Rejection::NoBinary);
+            }
+            let rank = tags.rank(wheel).ok_or(Rejection::Tags)?;
+            FileKind::Wheel {
+                rank,
+                build: wheel.build_tag.clone(),
+            }
+        }
+        DistFilename::Sdist(_) => {
+            if !allowed.source || policy.binary_only {
+                return Err(Rejection::OnlyBinary);
+            }
+            FileKind::Sdist
+        }
+    };
+    if let Some(spec) = &file.requires_python
+        && !spec.contains(&policy.python_full)
+    {
+        return Err(Rejection::RequiresPython(spec.to_string()));
+    }
+    if let Some(hashes) = &policy.allowed_hashes {
+        let ok = hashes
+            .get(name)
+            .zip(file.sha256.as_ref())
+            .is_some_and(|(allowed, sha)| allowed.contains(sha));
+        if !ok {
+            return Err(Rejection::Hash);
+        }
+    }
+    Ok(kind)
+}
+
+/// pip's `_sort_key`: (has_allowed_hash, yank_value, binary_preference, version, pri, build_tag),
+/// larger is better. Hashes are already filtered, so that key is equal for every candidate.
+fn sort_key_cmp(
+    a: &Candidate,
+    b: &Candidate,
+    prefer_binary: bool,
+    sdist_priority: usize,
+) -> Ordering {
+    let yank = |c: &Candidate| !c.is_yanked();
+    let binary = |c: &Candidate| prefer_binary && c.is_wheel();
+    let pri = |c: &Candidate| match c.kind {
+        FileKind::Wheel { rank, .. } => -(rank as i64),
+        FileKind::Sdist => -(sdist_priority as i64),
+    };
+    let build = |c: &Candidate| match &c.kind {
+        FileKind::Wheel { build, .. } => build.clone(),
+        FileKind::Sdist => None,
+    };
+    yank(a)
+        .cmp(&yank(b))
+        .then(binary(a).cmp(&binary(b)))
+        .then(a.version.cmp(&b.version))
+        .then(pri(a).cmp(&pri(b)))
+        .then(build(a).cmp(&build(b)))
+}

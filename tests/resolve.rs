@@ -1,0 +1,534 @@
+//! End-to-end resolution against the fixture index: each test pins one of pip's rules.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use support::*;
+
+const SLIM: &str = "python:3.12-slim-trixie";
+const ALPINE: &str = "python:3.12-alpine3.24";
+
+fn any(name: &str, version: &str) -> IndexFile {
+    IndexFile::from(wheel(&Meta::new(name, version), "py3-none-any", &[]))
+}
+
+/// A small world exercising markers, extras, tags, yanked files, Requires-Python and sdists.
+fn world(format: PageFormat) -> FixtureIndex {
+    let alpha = Meta::new("alpha", "1.0")
+        .dep("beta>=1")
+        .dep("gamma; platform_machine == \"aarch64\"")
+        .dep("delta; python_version < \"3.11\"")
+        .dep("epsilon; extra == \"fast\"")
+        .extra("fast");
+    let epsilon = Meta::new("epsilon", "1.0");
+    let epsilon_files: Vec<IndexFile> = [
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp312-cp312-musllinux_1_1_x86_64",
+        "cp38-abi3-manylinux_2_28_x86_64",
+        "cp312-cp312-linux_x86_64",
+        "cp312-cp312-manylinux_2_17_aarch64",
+        "cp311-cp311-manylinux_2_17_aarch64",
+        "py3-none-any",
+    ]
+    .iter()
+    .map(|tag| IndexFile::from(wheel(&epsilon, tag, &[])))
+    .collect();
+    FixtureIndex::start(
+        vec![
+            (
+                "alpha",
+                vec![IndexFile::from(wheel(&alpha, "py3-none-any", &[]))],
+            ),
+            (
+                "beta",
+                vec![
+                    any("beta", "1.0"),
+                    IndexFile::from(sdist_tar_gz(
+                        &Meta::new("beta", "2.0").metadata_version("2.2"),
+                        &[],
+                    )),
+                ],
+            ),
+            ("gamma", vec![any("gamma", "1.0")]),
+            ("delta", vec![any("delta", "1.0")]),
+            ("epsilon", epsilon_files),
+            (
+                "zeta",
+                vec![any("zeta", "1.0"), any("zeta", "2.0").yanked("broken")],
+            ),
+            (
+                "eta",
+                vec![
+                    any("eta", "1.0"),
+                    any("eta", "2.0").requires_python(">=3.13"),
+                ],
+            ),
+            (
+                "iota",
+                vec![
+                    any("iota", "1.0"),
+                    IndexFile::from(wheel(
+                        &Meta::new("iota", "2.0").requires_python(">=3.13"),
+                        "py3-none-any",
+                        &[],
+                    )),
+                ],
+            ),
+            (
+                "theta",
+                vec![IndexFile::from(wheel(
+                    &Meta::new("theta", "1.0"),
+                    "cp312-cp312-manylinux_2_17_x86_64",
+                    &[],
+                ))],
+            ),
+            ("kappa", vec![any("kappa", "1.0"), any("kappa", "2.0b1")]),
+            ("lambda", vec![any("lambda", "2.0b1")]),
+        ],
+        format,
+    )
+}
+
+struct Case {
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(files: &[(&str, &str)]) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        Case {
+            dir,
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, index: &FixtureIndex, extra: &[&str]) -> Run {
+        let url = index.simple_url();
+        let mut args = vec![
+            "requirements.txt",
+            "--index-url",
+            url.as_str(),
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+        ];
+        args.extend_from_slice(extra);
+        wheelcheck(self.path(), self.cache.path(), &args)
+    }
+}
+
+fn file_of<'a>(report: &'a Value, image: &str, arch: &str, name: &str) -> &'a str {
+    package(report, image, arch, name)["file"]
+        .as_str()
+        .unwrap_or("<null>")
+}
+
+fn names(report: &Value, image: &str, arch: &str) -> Vec<String> {
+    target(report, image, arch)["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn markers_and_extras_are_evaluated_for_each_target() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "alpha[fast]\n")]);
+    let run = case.run(
+        &index,
+        &[
+            "--image", SLIM, "--image", ALPINE, "--arch", "amd64", "--arch", "arm64",
+        ],
+    );
+    let report = run.json();
+    // gamma only where platform_machine is aarch64; delta never on 3.12; epsilon through the extra.
+    assert!(names(&report, SLIM, "aarch64").contains(&"gamma".to_string()));
+    assert!(!names(&report, SLIM, "x86_64").contains(&"gamma".to_string()));
+    for arch in ["x86_64", "aarch64"] {
+        assert!(!names(&report, SLIM, arch).contains(&"delta".to_string()));
+        assert!(names(&report, ALPINE, arch).contains(&"epsilon".to_string()));
+    }
+    assert_eq!(package(&report, SLIM, "x86_64", "alpha")["requested"], true);
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "epsilon")["requested"],
+        false
+    );
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "epsilon")["required_by"][0],
+        "alpha[fast]"
+    );
+}
+
+#[test]
+fn the_best_ranked_tag_wins_on_each_platform() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "epsilon\n")]);
+    let report = case
+        .run(
+            &index,
+            &[
+                "--image", SLIM, "--image", ALPINE, "--arch", "amd64", "--arch", "arm64",
+            ],
+        )
+        .json();
+    // cp312-cp312 on any manylinux beats abi3 on a newer manylinux, and both beat linux_x86_64.
+    assert_eq!(
+        file_of(&report, SLIM, "x86_64", "epsilon"),
+        "epsilon-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    );
+    assert_eq!(
+        file_of(&report, ALPINE, "x86_64", "epsilon"),
+        "epsilon-1.0-cp312-cp312-musllinux_1_1_x86_64.whl"
+    );
+    assert_eq!(
+        file_of(&report, SLIM, "aarch64", "epsilon"),
+        "epsilon-1.0-cp312-cp312-manylinux_2_17_aarch64.whl"
+    );
+    // No musllinux aarch64 wheel: the pure wheel, not the cp311 one.
+    assert_eq!(
+        file_of(&report, ALPINE, "aarch64", "epsilon"),
+        "epsilon-1.0-py3-none-any.whl"
+    );
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "epsilon")["tag"],
+        "cp312-cp312-manylinux_2_17_x86_64"
+    );
+}
+
+#[test]
+fn a_newer_sdist_beats_an_older_wheel_and_binary_only_is_reported() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "beta\n")]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let beta = package(&run.json(), SLIM, "x86_64", "beta").clone();
+    assert_eq!(beta["kind"], "sdist");
+    assert_eq!(beta["version"], "2.0");
+    assert_eq!(beta["file"], "beta-2.0.tar.gz");
+    assert_eq!(beta["binary_only_version"], "1.0");
+    assert_eq!(run.code, 1, "a source build is a finding: {}", run.stderr);
+}
+
+#[test]
+fn yanked_files_are_skipped_unless_pinned() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "zeta\n")]);
+    assert_eq!(
+        package(
+            &case.run(&index, &["--image", SLIM]).json(),
+            SLIM,
+            "x86_64",
+            "zeta"
+        )["version"],
+        "1.0"
+    );
+    let case = Case::new(&[("requirements.txt", "zeta==2.0\n")]);
+    assert_eq!(
+        package(
+            &case.run(&index, &["--image", SLIM]).json(),
+            SLIM,
+            "x86_64",
+            "zeta"
+        )["version"],
+        "2.0"
+    );
+}
+
+#[test]
+fn requires_python_from_the_index_and_from_metadata_is_respected() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "eta\niota\n")]);
+    let report = case.run(&index, &["--image", SLIM]).json();
+    assert_eq!(package(&report, SLIM, "x86_64", "eta")["version"], "1.0");
+    assert_eq!(package(&report, SLIM, "x86_64", "iota")["version"], "1.0");
+    let case = Case::new(&[("requirements.txt", "eta==2.0\n")]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let eta = package(&run.json(), SLIM, "x86_64", "eta").clone();
+    assert_eq!(eta["kind"], "none");
+    assert!(
+        eta["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Requires-Python >=3.13"),
+        "{eta}"
+    );
+}
+
+#[test]
+fn a_package_without_a_usable_file_is_none_and_the_rest_is_still_reported() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "theta\nzeta\n")]);
+    let run = case.run(&index, &["--image", SLIM, "--image", ALPINE]);
+    let report = run.json();
+    assert_eq!(package(&report, SLIM, "x86_64", "theta")["kind"], "wheel");
+    let theta = package(&report, ALPINE, "x86_64", "theta");
+    assert_eq!(theta["kind"], "none");
+    assert!(
+        theta["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no wheel for this platform"),
+        "{theta}"
+    );
+    assert_eq!(target(&report, ALPINE, "x86_64")["resolution"]["ok"], false);
+    assert_eq!(package(&report, ALPINE, "x86_64", "zeta")["kind"], "wheel");
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn prereleases_follow_packagings_rules() {
+    let index = world(PageFormat::Json);
+    // A final release exists: never the pre-release without --pre.
+    let case = Case::new(&[("requirements.txt", "kappa\nlambda\n")]);
+    let report = case.run(&index, &["--image", SLIM]).json();
+    assert_eq!(package(&report, SLIM, "x86_64", "kappa")["version"], "1.0");
+    // Only a pre-release exists and no specifier: it is taken.
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "lambda")["version"],
+        "2.0b1"
+    );
+    let case = Case::new(&[("requirements.txt", "--pre\nkappa\n")]);
+    assert_eq!(
+        package(
+            &case.run(&index, &["--image", SLIM]).json(),
+            SLIM,
+            "x86_64",
+            "kappa"
+        )["version"],
+        "2.0b1"
+    );
+    let case = Case::new(&[("requirements.txt", "kappa>=2.0b1\n")]);
+    assert_eq!(
+        package(
+            &case.run(&index, &["--image", SLIM]).json(),
+            SLIM,
+            "x86_64",
+            "kappa"
+        )["version"],
+        "2.0b1"
+    );
+}
+
+#[test]
+fn hash_mode_requires_the_chosen_file_to_match() {
+    let index = world(PageFormat::Json);
+    let good = any("zeta", "1.0").built.sha256;
+    let text = format!("zeta==1.0 --hash=sha256:{good}\n");
+    let case = Case::new(&[("requirements.txt", &text)]);
+    let run = case.run(&index, &["--image", SLIM]);
+    assert_eq!(
+        package(&run.json(), SLIM, "x86_64", "zeta")["sha256"],
+        good.as_str()
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let text = format!("zeta==1.0 --hash=sha256:{}\n", "0".repeat(64));
+    let case = Case::new(&[("requirements.txt", &text)]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let zeta = package(&run.json(), SLIM, "x86_64", "zeta").clone();
+    assert_eq!(zeta["kind"], "none");
+    assert!(
+        zeta["reason"].as_str().unwrap().contains("--hash"),
+        "{zeta}"
+    );
+    assert_eq!(run.code, 1);
+
+    let text = format!("zeta==1.0 --hash=sha256:{good}\nalpha\n");
+    let case = Case::new(&[("requirements.txt", &text)]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let error = target(&run.json(), SLIM, "x86_64")["resolution"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("pinned with ==") && error.contains("requirements.txt:2"),
+        "{error}"
+    );
+}
+
+#[test]
+fn includes_constraints_and_index_options_inside_files() {
+    let index = world(PageFormat::Json);
+    let url = index.simple_url();
+    let main = format!("--index-url {url}\n-r sub/base.txt\n-c constraints.txt\n");
+    let case = Case::new(&[
+        ("requirements.txt", main.as_str()),
+        ("sub/base.txt", "alpha  # the app\n"),
+        ("constraints.txt", "beta<2\nunrelated==1.0\n"),
+    ]);
+    let run = wheelcheck(
+        case.path(),
+        case.cache.path(),
+        &[
+            "requirements.txt",
+            "--index-url",
+            "http://127.0.0.1:9/unused/",
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+            "--image",
+            SLIM,
+        ],
+    );
+    let report = run.json();
+    let beta = package(&report, SLIM, "x86_64", "beta");
+    assert_eq!(beta["kind"], "wheel");
+    assert_eq!(beta["version"], "1.0");
+    assert!(
+        !names(&report, SLIM, "x86_64").contains(&"unrelated".to_string()),
+        "constraints add nothing"
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn the_html_simple_api_gives_the_same_answer_as_json() {
+    let json = world(PageFormat::Json);
+    let html = world(PageFormat::Html);
+    let case = Case::new(&[("requirements.txt", "alpha[fast]\neta\nzeta\n")]);
+    let from_json = case
+        .run(&json, &["--image", SLIM, "--image", ALPINE])
+        .json();
+    let case = Case::new(&[("requirements.txt", "alpha[fast]\neta\nzeta\n")]);
+    let from_html = case
+        .run(&html, &["--image", SLIM, "--image", ALPINE])
+        .json();
+    for image in [SLIM, ALPINE] {
+        let strip = |report: &Value| -> Vec<(String, String)> {
+            target(report, image, "x86_64")["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p["name"].to_string(), p["file"].to_string()))
+                .collect()
+        };
+        assert_eq!(strip(&from_json), strip(&from_html));
+    }
+}
+
+#[test]
+fn wheels_are_read_with_range_requests_only_and_shared_between_targets() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "alpha[fast]\n")]);
+    case.run(&index, &["--image", SLIM, "--image", "python:3.12-trixie"]);
+    let requests = index.requests();
+    let wheel_requests: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .collect();
+    assert!(!wheel_requests.is_empty());
+    assert!(
+        wheel_requests.iter().all(|r| r.header("range").is_some()),
+        "a whole wheel was downloaded"
+    );
+    let alpha = wheel_requests
+        .iter()
+        .filter(|r| r.path.contains("alpha-1.0"))
+        .count();
+    assert_eq!(alpha, 1, "two targets choosing one wheel read it once");
+    let pages = requests
+        .iter()
+        .filter(|r| r.path == "/simple/alpha/")
+        .count();
+    assert_eq!(pages, 1, "one page fetch for all targets");
+}
+
+#[test]
+fn a_second_run_offline_gives_the_same_report_without_any_request() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "alpha[fast]\neta\n")]);
+    let first = case.run(&index, &["--image", SLIM]);
+    index.clear_log();
+    let second = case.run(&index, &["--image", SLIM, "--offline"]);
+    assert_eq!(first.stdout, second.stdout);
+    assert!(index.requests().is_empty(), "offline run asked the index");
+    let third = case.run(&index, &["--image", SLIM]);
+    assert_eq!(first.stdout, third.stdout);
+    assert!(
+        index.requests().is_empty(),
+        "a fresh cache needs no request"
+    );
+}
+
+#[test]
+fn direct_references_and_source_lines_do_not_stop_the_rest() {
+    let index = world(PageFormat::Json);
+    let gamma = index.file_url("gamma-1.0-py3-none-any.whl");
+    let text = format!(
+        "gamma @ {gamma}\n-e ./src/app\ngit+https://example.invalid/repo.git#egg=repo\nzeta\n"
+    );
+    let case = Case::new(&[("requirements.txt", &text)]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let report = run.json();
+    assert_eq!(
+        file_of(&report, SLIM, "x86_64", "gamma"),
+        "gamma-1.0-py3-none-any.whl"
+    );
+    assert_eq!(package(&report, SLIM, "x86_64", "zeta")["kind"], "wheel");
+    let lines = target(&report, SLIM, "x86_64")["unresolved_lines"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["source"], "requirements.txt:2");
+    assert!(lines[0]["why"].as_str().unwrap().contains("not inspected"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn a_bad_line_names_file_and_line_and_the_others_are_checked() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[(
+        "requirements.txt",
+        "zeta\nthis is not ! a requirement\neta\n",
+    )]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let report = run.json();
+    assert_eq!(package(&report, SLIM, "x86_64", "eta")["kind"], "wheel");
+    let line = &target(&report, SLIM, "x86_64")["unresolved_lines"][0];
+    assert_eq!(line["source"], "requirements.txt:2");
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn a_missing_file_is_one_clear_line_and_exit_2() {
+    let case = Case::new(&[]);
+    let run = wheelcheck(case.path(), case.cache.path(), &["nothere.txt"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("nothere.txt"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unknown_project_is_reported_by_name() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "nosuchthing\n")]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let missing = package(&run.json(), SLIM, "x86_64", "nosuchthing").clone();
+    assert_eq!(missing["kind"], "none");
+    assert!(
+        missing["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no project named"),
+        "{missing}"
+    );
+}
+
+#[allow(dead_code)]
+fn unused(_: PathBuf) {}
