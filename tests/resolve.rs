@@ -472,7 +472,10 @@ fn direct_references_and_source_lines_do_not_stop_the_rest() {
     let text = format!(
         "gamma @ {gamma}\n-e ./src/app\ngit+https://example.invalid/repo.git#egg=repo\nzeta\n"
     );
-    let case = Case::new(&[("requirements.txt", &text)]);
+    let case = Case::new(&[
+        ("requirements.txt", &text),
+        ("src/app/pyproject.toml", "[project]\nname = \"app\"\n"),
+    ]);
     let run = case.run(&index, &["--image", SLIM]);
     let report = run.json();
     assert_eq!(
@@ -486,7 +489,10 @@ fn direct_references_and_source_lines_do_not_stop_the_rest() {
         .clone();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["source"], "requirements.txt:2");
-    assert!(lines[0]["why"].as_str().unwrap().contains("not inspected"));
+    assert!(
+        lines[0]["why"].as_str().unwrap().contains("not inspected"),
+        "{lines:?}"
+    );
     assert_eq!(run.code, 1);
 }
 

@@ -107,19 +107,20 @@ impl Candidates {
         set.into_iter().cloned().collect()
     }
 
-    /// Why there is nothing to install, in words, when `ordered` is empty or all excluded.
-    pub fn explain_none(&self, python: &Version) -> String {
-        if self.rejected.is_empty() {
-            return "no release files on the index".into();
+    /// Why no file of the versions `wanted` accepts is installable here, in words.
+    pub fn explain_none(&self, python: &Version, wanted: impl Fn(&Version) -> bool) -> String {
+        let rejected: Vec<&Rejection> = self
+            .rejected
+            .iter()
+            .filter(|(version, _)| wanted(version))
+            .map(|(_, why)| why)
+            .collect();
+        if rejected.is_empty() {
+            return "no release matches the requirement".into();
         }
         let mut reasons: Vec<String> = Vec::new();
-        let mut add = |text: String| {
-            if !reasons.contains(&text) {
-                reasons.push(text);
-            }
-        };
-        for (_, why) in &self.rejected {
-            add(match why {
+        for why in rejected {
+            let text = match why {
                 Rejection::Tags => "no wheel for this platform and Python, and no sdist".into(),
                 Rejection::RequiresPython(spec) => {
                     format!("Requires-Python {spec} excludes Python {python}")
@@ -127,7 +128,10 @@ impl Candidates {
                 Rejection::OnlyBinary => "only an sdist, and binary-only was asked for".into(),
                 Rejection::NoBinary => "only wheels, and --no-binary forbids them".into(),
                 Rejection::Hash => "no file matches the --hash values".into(),
-            });
+            };
+            if !reasons.contains(&text) {
+                reasons.push(text);
+            }
         }
         reasons.join("; ")
     }

@@ -129,16 +129,14 @@ impl<'a> Provider<'a> {
         Ok(self.candidates.borrow()[name].clone())
     }
 
-    /// Why a project has no usable file here (no such project, or what excluded its files).
-    pub fn explain_none(&self, name: &PackageName) -> String {
+    /// Why a project has no usable file here among the versions `wanted` accepts.
+    pub fn explain_none(&self, name: &PackageName, wanted: impl Fn(&Version) -> bool) -> String {
         if let Some(reason) = self.missing.borrow().get(name) {
             return reason.clone();
         }
         match self.candidates.borrow().get(name) {
-            Some(candidates) if candidates.ordered.is_empty() => {
-                candidates.explain_none(self.python())
-            }
-            _ => "no release satisfies the requirements".into(),
+            Some(candidates) => candidates.explain_none(self.python(), wanted),
+            None => "no release matches the requirement".into(),
         }
     }
 

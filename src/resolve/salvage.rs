@@ -61,15 +61,8 @@ fn visit(
     };
     let range: Ranges<_> = ranges::matching(&candidates.versions(), spec);
     let Some(candidate) = provider.pick(name, &candidates, &range) else {
-        let reason = if candidates.ordered.is_empty() {
-            provider.explain_none(name)
-        } else {
-            format!(
-                "no release matching `{}` has a usable file here",
-                spec.map(|s| s.to_string()).unwrap_or_default()
-            )
-        };
-        return none(reason);
+        let wanted = |version: &pep440_rs::Version| spec.is_none_or(|s| s.contains(version));
+        return none(provider.explain_none(name, wanted));
     };
     let kind = match candidate.kind {
         FileKind::Wheel { .. } => Kind::Wheel,
