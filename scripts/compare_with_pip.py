@@ -91,14 +91,30 @@ def main():
     compared = 0
     for target in report["targets"]:
         label = f"{target['image']} ({target['arch']})"
-        ours = {p["name"]: p["file"] for p in target["packages"] if p["kind"] == "wheel"}
+        packages = target["packages"]
+        wheels_only = target["resolution"]["ok"] and all(p["kind"] == "wheel" for p in packages)
+        # pip runs with --only-binary: compare with wheelcheck's binary-only resolution, which is
+        # the default one when that is wheels-only, else given per package as binary_only_version.
+        binary_only_ok = wheels_only or (target["resolution"]["ok"] and all(p["binary_only_version"] for p in packages))
         theirs, error = pip_choices(pip, args.file, args.python, target["platform_tags"])
         if theirs is None:
-            ok = not target["resolution"]["ok"] or any(p["kind"] != "wheel" for p in target["packages"])
-            print(f"{label}: pip --only-binary fails ({error}); wheelcheck: "
-                  f"{'also not wheels-only' if ok else 'wheels only'} -> {'MATCH' if ok else 'DIFF'}")
+            ok = not binary_only_ok
+            print(f"{label}: pip --only-binary fails ({error}); wheelcheck binary-only: "
+                  f"{'fails too' if ok else 'resolves'} -> {'MATCH' if ok else 'DIFF'}")
             mismatches += 0 if ok else 1
             continue
+        if not wheels_only:
+            print(f"{label}: pip {pip_version}, comparing versions with wheelcheck's binary_only_version")
+            for p in packages:
+                pip_file = theirs.get(p["name"])
+                want = p["binary_only_version"]
+                got = pip_file and pip_file.split("-")[1]
+                compared += 1
+                status = "MATCH " if want == got else "DIFF  "
+                mismatches += want != got
+                print(f"  {status} {p['name']:<28} wheelcheck={want} pip={got}")
+            continue
+        ours = {p["name"]: p["file"] for p in packages}
         print(f"{label}: pip {pip_version}")
         for name in sorted(set(ours) | set(theirs)):
             a, b = ours.get(name), theirs.get(name)

@@ -63,7 +63,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         let (major, minor) = catalog.default_python();
         format!("{major}.{minor}")
     });
+    let progress = crate::progress::Progress::start(
+        format!("checking {} targets:", targets.len()),
+        Arc::clone(&index.http().stats),
+    );
     let reports = runtime.block_on(check_all(&targets, &request, &index));
+    progress.finish();
     let report = Report::new(python, reports);
     let text = match args.format {
         Format::Human => report::human::render(&report),

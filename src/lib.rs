@@ -12,6 +12,7 @@ pub mod index;
 pub mod inspect;
 pub mod knowledge;
 pub mod metadata;
+pub mod progress;
 pub mod report;
 pub mod requirements;
 pub mod resolve;

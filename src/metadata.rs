@@ -90,11 +90,12 @@ fn parse_requirements(lines: Vec<String>) -> (Vec<Requirement>, Vec<String>) {
 }
 
 /// The RFC 822-style header block: `Key: value` lines with indented continuation lines, ending
-/// at the first empty line (the description body follows it).
+/// at the first empty line (the description body follows it). A line of only spaces is a
+/// continuation, not the end: long License fields are written that way.
 fn header_fields(text: &str) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() {
+        if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
@@ -178,6 +179,14 @@ mod tests {
                 .has_static_requirements()
         );
         assert!(!meta("Metadata-Version: 1.2\nName: a\nVersion: 1\n").has_static_requirements());
+    }
+
+    #[test]
+    fn whitespace_only_continuation_lines_do_not_end_the_headers() {
+        let text = "Metadata-Version: 2.1\nName: matplotlib\nVersion: 3.11.2\nLicense: first\n         \n         second\nRequires-Dist: numpy>=1.25\n\nbody\n";
+        let meta = CoreMetadata::parse(text.as_bytes()).unwrap();
+        assert_eq!(meta.requires_dist.len(), 1);
+        assert_eq!(meta.requires_dist[0].name.as_ref(), "numpy");
     }
 
     #[test]

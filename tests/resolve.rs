@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use support::*;
@@ -86,6 +86,13 @@ fn world(format: PageFormat) -> FixtureIndex {
             ),
             ("kappa", vec![any("kappa", "1.0"), any("kappa", "2.0b1")]),
             ("lambda", vec![any("lambda", "2.0b1")]),
+            (
+                "mu",
+                vec![
+                    any("mu", "1.0"),
+                    IndexFile::from(sdist_tar_gz(&Meta::new("mu", "2.0"), &[])),
+                ],
+            ),
         ],
         format,
     )
@@ -536,5 +543,173 @@ fn an_unknown_project_is_reported_by_name() {
     );
 }
 
-#[allow(dead_code)]
-fn unused(_: PathBuf) {}
+#[test]
+fn format_control_and_prefer_binary_lines_change_the_choice() {
+    let index = world(PageFormat::Json);
+    let version = |text: &str| {
+        let case = Case::new(&[("requirements.txt", text)]);
+        package(
+            &case.run(&index, &["--image", SLIM]).json(),
+            SLIM,
+            "x86_64",
+            "mu",
+        )
+        .clone()
+    };
+    assert_eq!(version("mu\n")["kind"], "sdist");
+    let preferred = version("--prefer-binary\nmu\n");
+    assert_eq!(
+        (preferred["kind"].as_str(), preferred["version"].as_str()),
+        (Some("wheel"), Some("1.0"))
+    );
+    let only = version("--only-binary mu\nmu\n");
+    assert_eq!(
+        (only["kind"].as_str(), only["version"].as_str()),
+        (Some("wheel"), Some("1.0"))
+    );
+    let only_all = version("--only-binary=:all:\nmu\n");
+    assert_eq!(only_all["version"], "1.0");
+    let case = Case::new(&[("requirements.txt", "--no-binary zeta\nzeta\n")]);
+    let zeta = package(
+        &case.run(&index, &["--image", SLIM]).json(),
+        SLIM,
+        "x86_64",
+        "zeta",
+    )
+    .clone();
+    assert_eq!(zeta["kind"], "none");
+    assert!(
+        zeta["reason"].as_str().unwrap().contains("--no-binary"),
+        "{zeta}"
+    );
+}
+
+#[test]
+fn find_links_and_extra_indexes_are_merged_like_pip() {
+    let index = world(PageFormat::Json);
+    let other = FixtureIndex::start(vec![("xi", vec![any("xi", "3.0")])], PageFormat::Json);
+    let nu = wheel(&Meta::new("nu", "0.5"), "py3-none-any", &[]);
+    let text = format!(
+        "--extra-index-url {}\n--find-links ./wheels\nnu\nxi\nzeta\n",
+        other.simple_url()
+    );
+    let case = Case::new(&[("requirements.txt", &text)]);
+    std::fs::create_dir_all(case.path().join("wheels")).unwrap();
+    std::fs::write(case.path().join("wheels").join(&nu.filename), &nu.bytes).unwrap();
+    let run = case.run(&index, &["--image", SLIM]);
+    let report = run.json();
+    assert_eq!(package(&report, SLIM, "x86_64", "nu")["version"], "0.5");
+    assert_eq!(package(&report, SLIM, "x86_64", "xi")["version"], "3.0");
+    assert_eq!(package(&report, SLIM, "x86_64", "zeta")["version"], "1.0");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn the_index_comes_from_pip_environment_variables() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "zeta\n")]);
+    let url = index.simple_url();
+    let run = wheelcheck_with_env(
+        case.path(),
+        case.cache.path(),
+        &[
+            "requirements.txt",
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+            "--image",
+            SLIM,
+        ],
+        &[("PIP_INDEX_URL", url.as_str())],
+    );
+    assert_eq!(
+        package(&run.json(), SLIM, "x86_64", "zeta")["version"],
+        "1.0"
+    );
+}
+
+#[test]
+fn help_states_the_defaults_the_catalog_uses() {
+    let case = Case::new(&[]);
+    let help = wheelcheck(case.path(), case.cache.path(), &["--help"]).stdout;
+    for default in [
+        "python:3.14-alpine3.24",
+        "python:3.14-slim-trixie",
+        "python:3.14-trixie",
+        "amd64",
+    ] {
+        assert!(
+            help.contains(default),
+            "--help does not say {default}:\n{help}"
+        );
+    }
+    // And the defaults really are those images.
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "zeta\n")]);
+    let url = index.simple_url();
+    let report = wheelcheck(
+        case.path(),
+        case.cache.path(),
+        &["requirements.txt", "--index-url", &url, "--format", "json"],
+    )
+    .json();
+    let images: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            "python:3.14-alpine3.24",
+            "python:3.14-slim-trixie",
+            "python:3.14-trixie"
+        ]
+    );
+    assert_eq!(report["python"], "3.14");
+    assert!(
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["arch"] == "x86_64")
+    );
+}
+
+#[test]
+fn json_schema_has_the_documented_fields() {
+    let index = world(PageFormat::Json);
+    let case = Case::new(&[("requirements.txt", "epsilon\n")]);
+    let report = case.run(&index, &["--image", ALPINE]).json();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["python"], "3.12");
+    let target = target(&report, ALPINE, "x86_64");
+    assert_eq!(target["libc"], "musl");
+    assert_eq!(target["libc_version"], "1.2");
+    assert_eq!(target["platform_tags"][0], "musllinux_1_2_x86_64");
+    assert_eq!(
+        target["platform_tags"].as_array().unwrap().last().unwrap(),
+        "linux_x86_64"
+    );
+    assert_eq!(target["resolution"]["ok"], true);
+    assert!(target["resolution"]["error"].is_null());
+    let package = &target["packages"][0];
+    for key in [
+        "name",
+        "version",
+        "kind",
+        "file",
+        "sha256",
+        "size",
+        "requested",
+        "binary_only_version",
+        "reason",
+    ] {
+        assert!(package.get(key).is_some(), "missing {key} in {package}");
+    }
+    assert_eq!(package["sha256"].as_str().unwrap().len(), 64);
+    assert!(package["size"].as_u64().unwrap() > 0);
+    assert!(target["unresolved_lines"].as_array().unwrap().is_empty());
+}

@@ -17,6 +17,21 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("    {line}\n"));
             }
         }
+        for package in target.packages.iter().filter(|p| p.kind == Kind::Sdist) {
+            let version = package.version.as_deref().unwrap_or("?");
+            let instead = match &package.binary_only_version {
+                Some(v) => format!("with wheels only, pip would take {v}"),
+                None => "no release the requirements allow has a wheel for this image".to_string(),
+            };
+            out.push_str(&format!(
+                "    {} {version}: sdist, built from source; {instead}\n",
+                package.name
+            ));
+        }
+        for package in target.packages.iter().filter(|p| p.kind == Kind::None) {
+            let reason = package.reason.as_deref().unwrap_or("no usable file");
+            out.push_str(&format!("    {}: {reason}\n", package.name));
+        }
     }
     out.push('\n');
     out.push_str(&matrix(report).to_string());
@@ -99,41 +114,27 @@ fn matrix(report: &Report) -> Table {
 
 fn column_title(target: &TargetReport) -> String {
     let short = target.image.trim_start_matches("python:");
+    let family = short.split_once('-').map_or(short, |(_, family)| family);
     let arch = if target.arch == "aarch64" {
         "arm64"
     } else {
         "amd64"
     };
-    format!("{short}\n{arch}")
+    format!("{family}\n{arch}")
 }
 
-/// `2.0.1 wheel manylinux_2_17` / `1.0 sdist` / `none: reason`.
+/// `2.0.1 wheel` (binary), `2.0.1 any` (pure Python), `1.0 SDIST`, `NONE`; the exact files are
+/// shown with `-v` and in the JSON.
 fn cell(package: &PackageReport) -> String {
     let version = package.version.as_deref().unwrap_or("");
     match package.kind {
-        Kind::Wheel => {
-            let platform = package
-                .tag
-                .as_deref()
-                .and_then(|t| t.rsplit('-').next())
-                .map(short_platform)
-                .unwrap_or_default();
-            format!("{version} {platform}")
+        Kind::Wheel if package.tag.as_deref().is_some_and(|t| t.ends_with("-any")) => {
+            format!("{version} any")
         }
+        Kind::Wheel => format!("{version} wheel"),
         Kind::Sdist => format!("{version} SDIST"),
-        Kind::None => format!(
-            "NONE: {}",
-            package.reason.as_deref().unwrap_or("no usable file")
-        ),
+        Kind::None => "NONE".to_string(),
     }
-}
-
-/// `manylinux_2_17_x86_64` → `manylinux_2_17`; `any` stays.
-fn short_platform(platform: &str) -> String {
-    platform
-        .trim_end_matches("_x86_64")
-        .trim_end_matches("_aarch64")
-        .to_string()
 }
 
 fn unresolved(report: &Report) -> String {
@@ -153,9 +154,10 @@ fn files(report: &Report) -> String {
         out.push_str(&format!("\n{}:\n", target.label()));
         for package in &target.packages {
             let file = package.file.as_deref().unwrap_or("-");
-            out.push_str(&format!("  {:<28} {file}\n", package.name));
+            let version = package.version.as_deref().unwrap_or("-");
+            out.push_str(&format!("  {:<24} {version:<12} {file}\n", package.name));
             if let Some(note) = &package.note {
-                out.push_str(&format!("  {:<28} note: {note}\n", ""));
+                out.push_str(&format!("  {:<37} note: {note}\n", ""));
             }
         }
     }

@@ -169,15 +169,13 @@ fn package_report(
     binary_only: Option<&Outcome>,
 ) -> PackageReport {
     let file: Option<&Arc<IndexFile>> = package.file.as_ref();
-    let binary_only_version = match binary_only {
-        Some(outcome) if outcome.ok => outcome
-            .packages
-            .iter()
-            .find(|p| p.name == package.name)
-            .and_then(|p| p.version.as_ref())
-            .map(ToString::to_string),
-        _ => None,
-    };
+    // When the binary-only resolution fails as a whole (one package has no wheel at all), its
+    // greedy per-package walk still tells which release of each other package has a wheel.
+    let binary_only_version = binary_only
+        .and_then(|outcome| outcome.packages.iter().find(|p| p.name == package.name))
+        .filter(|p| p.kind == Kind::Wheel)
+        .and_then(|p| p.version.as_ref())
+        .map(ToString::to_string);
     PackageReport {
         name: package.name.to_string(),
         version: package.version.as_ref().map(ToString::to_string),

@@ -24,15 +24,23 @@ impl Run {
 /// Run wheelcheck with `args` in `dir`, with its own cache and no pip settings from the
 /// environment of whoever runs the tests.
 pub fn wheelcheck(dir: &Path, cache: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_wheelcheck"))
+    wheelcheck_with_env(dir, cache, args, &[])
+}
+
+/// Like [`wheelcheck`], with extra environment variables (`PIP_INDEX_URL`, ...).
+pub fn wheelcheck_with_env(dir: &Path, cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelcheck"));
+    command
         .args(args)
         .current_dir(dir)
         .env("WHEELCHECK_CACHE_DIR", cache)
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run wheelcheck");
+        .env("NO_COLOR", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("run wheelcheck");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -9,6 +9,6 @@ pub mod cli;
 pub mod dist;
 pub mod server;
 
-pub use cli::{Run, package, target, wheelcheck};
+pub use cli::{Run, package, target, wheelcheck, wheelcheck_with_env};
 pub use dist::{Built, Meta, sdist_tar_gz, sdist_zip, wheel};
 pub use server::{Fault, FixtureIndex, IndexFile, Logged, PageFormat};
