@@ -237,3 +237,162 @@ def inrelease_hashes(apt_dir, suite):
                 if len(parts) == 3:
                     out[parts[2]] = (parts[0], int(parts[1]))
     return out
+
+
+# ---------------------------------------------------------------- .deb inspection
+def deb_info(apt_dir, pkg, version, arch, log=None):
+    """Facts read from one binary package's .deb (cached as JSON under
+    <apt_dir>/debinfo/).  The .deb is fetched with `apt-get download` through
+    the private apt tree into <apt_dir>/debs/ and deleted after reading.
+
+    Returns {"shlibs": [...lines], "symbols_headers": [...], "alternatives":
+    [[link, name, path], ...], "ld_so_conf": {path: [dirs]}}."""
+    import subprocess
+    import tarfile
+    import tempfile
+    safe = re.sub(r"[^A-Za-z0-9.+~-]", "_", "%s_%s_%s" % (pkg, version, arch))
+    cache_dir = os.path.join(apt_dir, "debinfo")
+    os.makedirs(cache_dir, exist_ok=True)
+    cache = os.path.join(cache_dir, safe + ".json")
+    if os.path.exists(cache):
+        with open(cache) as fh:
+            return json.load(fh)
+    debs = os.path.join(apt_dir, "debs")
+    os.makedirs(debs, exist_ok=True)
+    os.chmod(debs, 0o777)
+    env = dict(os.environ, APT_CONFIG=os.path.join(apt_dir, "apt.conf"))
+    before = set(os.listdir(debs))
+    r = subprocess.run(["apt-get", "download", "-q", "%s:%s=%s" % (pkg, arch, version)],
+                       cwd=debs, env=env, capture_output=True, text=True)
+    new = [f for f in set(os.listdir(debs)) - before if f.endswith(".deb")]
+    if r.returncode != 0 or len(new) != 1:
+        raise RuntimeError("apt-get download %s:%s=%s failed: %s" % (pkg, arch, version, r.stderr.strip()))
+    deb = os.path.join(debs, new[0])
+    if log:
+        log("downloaded %s (%d bytes) to read its control data" % (new[0], os.path.getsize(deb)))
+    info = {"package": pkg, "version": version, "arch": arch, "shlibs": [], "symbols_headers": [],
+            "alternatives": [], "ld_so_conf": {}}
+    with tempfile.TemporaryDirectory() as td:
+        subprocess.run(["dpkg-deb", "-e", deb, td], check=True)
+        p = os.path.join(td, "shlibs")
+        if os.path.exists(p):
+            with open(p, errors="replace") as fh:
+                info["shlibs"] = [l.rstrip("\n") for l in fh if l.strip() and not l.startswith("#")]
+        p = os.path.join(td, "symbols")
+        if os.path.exists(p):
+            with open(p, errors="replace") as fh:
+                info["symbols_headers"] = [l.rstrip("\n") for l in fh
+                                           if l.strip() and l[0] not in " \t|*#"]
+        p = os.path.join(td, "postinst")
+        if os.path.exists(p):
+            with open(p, errors="replace") as fh:
+                text = fh.read().replace("\\\n", " ")
+            for line in text.splitlines():
+                if "update-alternatives" not in line:
+                    continue
+                for m in re.finditer(r"--(?:install|slave)\s+(\S+)\s+(\S+)\s+(\S+)", line):
+                    info["alternatives"].append([m.group(1), m.group(2), m.group(3)])
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+        for m in tf:
+            name = m.name.lstrip("./")
+            if name.startswith("etc/ld.so.conf.d/") and m.isfile():
+                data = tf.extractfile(m).read().decode("utf-8", "replace")
+                info["ld_so_conf"][name] = [l.strip() for l in data.splitlines()
+                                            if l.strip() and not l.strip().startswith("#")]
+    proc.wait()
+    os.unlink(deb)
+    with open(cache, "w") as fh:
+        json.dump(info, fh, indent=1)
+    return info
+
+
+# ---------------------------------------------------------------- Alpine
+def alpine_index_path(release, arch="x86_64", repo="main"):
+    return os.path.join(REFERENCE, "alpine", "apkindex", "v%s-%s-%s.APKINDEX.tar.gz" % (release, repo, arch))
+
+
+def read_apkindex(path):
+    """Parse an APKINDEX.tar.gz: returns (description, [records]) where a record
+    is {letter: value} for the P/V/A/o/I/S/D/p fields."""
+    import tarfile
+    desc = ""
+    recs = []
+    with tarfile.open(path, "r:gz") as tf:
+        for m in tf:
+            if m.name == "DESCRIPTION":
+                desc = tf.extractfile(m).read().decode().strip()
+            elif m.name == "APKINDEX":
+                text = tf.extractfile(m).read().decode("utf-8", "replace")
+                for block in text.split("\n\n"):
+                    rec = {}
+                    for line in block.splitlines():
+                        if len(line) > 2 and line[1] == ":":
+                            rec[line[0]] = line[2:]
+                    if rec.get("P"):
+                        recs.append(rec)
+    return desc, recs
+
+
+def verify_apkindex(path):
+    """Check the index signature with openssl (if present). Returns a short text."""
+    import shutil
+    import subprocess
+    import tarfile
+    import tempfile
+    import zlib
+    key = os.path.join(os.path.dirname(path), "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub")
+    if not shutil.which("openssl") or not os.path.exists(key):
+        return "signature not checked (no openssl or key)"
+    raw = open(path, "rb").read()
+    d = zlib.decompressobj(31)
+    d.decompress(raw)
+    second = d.unused_data
+    sig = None
+    with tarfile.open(path, "r:gz") as tf:
+        for m in tf:
+            if m.name.startswith(".SIGN.RSA."):
+                sig = tf.extractfile(m).read()
+                break
+    if sig is None:
+        return "no signature member"
+    with tempfile.TemporaryDirectory() as td:
+        sp = os.path.join(td, "sig")
+        dp = os.path.join(td, "data")
+        open(sp, "wb").write(sig)
+        open(dp, "wb").write(second)
+        r = subprocess.run(["openssl", "dgst", "-sha1", "-verify", key, "-signature", sp, dp],
+                           capture_output=True, text=True)
+    return "openssl: " + (r.stdout.strip() or r.stderr.strip())
+
+
+def apk_tokens(field):
+    return [t for t in (field or "").split() if t]
+
+
+def apk_so_provides(rec):
+    """[(soname, token)] for every so: provide ('so:libfoo.so.1' or 'so:ns:libfoo.so.1')."""
+    out = []
+    for t in apk_tokens(rec.get("p")):
+        if not t.startswith("so:"):
+            continue
+        tok = t.split("=", 1)[0]
+        name = tok[3:]
+        soname = name.split(":", 1)[1] if ":" in name else name
+        out.append((soname, tok))
+    return out
+
+
+def read_reference_image(path):
+    """(header dict, [row lists]) of a /work/shared/reference/images/*.tsv file."""
+    hdr = {}
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if line.startswith("#"):
+                k, _, v = line[1:].strip().partition(":")
+                hdr.setdefault(k.strip(), v.strip())
+            elif line.strip():
+                rows.append(line.split("\t"))
+    return hdr, rows
