@@ -172,6 +172,31 @@ impl HttpClient {
         }
     }
 
+    /// A response streaming the bytes `range` of a file of `total` bytes, and how many leading
+    /// bytes of its body to skip (non-zero when the server ignored the range and sent it all).
+    pub async fn range_stream(
+        &self,
+        url: &Url,
+        range: Range<u64>,
+        total: u64,
+    ) -> Result<(reqwest::Response, u64), FetchError> {
+        let header_value = format!("bytes={}-{}", range.start, range.end - 1);
+        let response = self
+            .send(url, |req| req.header(header::RANGE, header_value.as_str()))
+            .await?;
+        if response.status() == StatusCode::PARTIAL_CONTENT {
+            check_content_range(url, &response, &range, total)?;
+            Ok((response, 0))
+        } else {
+            Ok((response, range.start))
+        }
+    }
+
+    /// Count bytes that a caller read from a streamed response.
+    pub fn count_bytes(&self, bytes: usize) {
+        self.stats.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// The last `len` bytes of a file whose size the index did not tell us, and the file's size.
     pub async fn get_suffix(&self, url: &Url, len: u64) -> Result<(Vec<u8>, u64), FetchError> {
         let header_value = format!("bytes=-{len}");

@@ -15,6 +15,7 @@ use pep508_rs::PackageName;
 use tokio::sync::OnceCell;
 use url::Url;
 
+use crate::inspect::analysis::{self, WheelAnalysis};
 use crate::inspect::sdist::{self, SdistFiles};
 use cache::Cache;
 use http::{FetchError, HttpClient, redact};
@@ -78,6 +79,7 @@ pub struct Index {
     pages: Memo<PackageName, Shared<Vec<IndexFile>>>,
     heads: Memo<String, Shared<WheelHead>>,
     sdists: Memo<String, Shared<SdistFiles>>,
+    analyses: Memo<String, Shared<WheelAnalysis>>,
 }
 
 impl Index {
@@ -89,6 +91,7 @@ impl Index {
             pages: Memo::new(),
             heads: Memo::new(),
             sdists: Memo::new(),
+            analyses: Memo::new(),
         }
     }
 
@@ -202,6 +205,30 @@ impl Index {
                 };
                 self.store(&key, &head);
                 Ok(Arc::new(head))
+            })
+            .await
+    }
+
+    /// The ELF files of a wheel and what each needs. Cached by the wheel's sha256, so another
+    /// target choosing the same wheel, or a later run, never reads it again. A failed analysis
+    /// is kept in memory only, so the next run tries again.
+    pub async fn wheel_elf(&self, file: &IndexFile) -> Shared<WheelAnalysis> {
+        let key = content_key("elf:v1", file);
+        self.analyses
+            .get(&key, || async {
+                if let Some(analysis) = self.cached::<WheelAnalysis>(&key) {
+                    return Ok(Arc::new(analysis));
+                }
+                let head = self.wheel_head(file).await?;
+                let analysis = if file.url.scheme() == "file" {
+                    crate::inspect::wheel::local_analysis(&file.url, &head.entries)
+                } else {
+                    analysis::analyze(&self.http, &file.url, head.size, &head.entries).await
+                };
+                if analysis.failed.is_none() {
+                    self.store(&key, &analysis);
+                }
+                Ok(Arc::new(analysis))
             })
             .await
     }

@@ -189,3 +189,159 @@ pub fn find_metadata(entries: &[ZipEntry]) -> Result<&ZipEntry, String> {
         )),
     }
 }
+
+/// How much of a member was read, for the download statistics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemberRead {
+    pub bytes_fetched: u64,
+    /// The sink saw the whole member (and its CRC was checked).
+    pub complete: bool,
+}
+
+/// Stream a member's uncompressed bytes into `sink`, which returns `false` to stop early (the
+/// rest is then never downloaded). Nothing is held in memory but the current chunk; the member
+/// may not inflate to more than its declared size (a zip bomb's declared size is checked by the
+/// caller before calling).
+pub async fn stream_member(
+    http: &HttpClient,
+    url: &Url,
+    total: u64,
+    entry: &ZipEntry,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Result<MemberRead, RemoteError> {
+    let archive_error = |message: String| RemoteError::Archive {
+        url: super::http::redact(url),
+        message,
+    };
+    let start = entry.local_header_offset;
+    let end = (start + entry.span_estimate()).min(total);
+    let (response, mut skip) = http.range_stream(url, start..end, total).await?;
+    let mut body = response.bytes_stream();
+    // The local header's length is known only once its fixed part has arrived.
+    let mut header: Vec<u8> = Vec::new();
+    let mut in_data = false;
+    let mut inflater = Inflater::new(entry);
+    let mut read = MemberRead::default();
+    use futures::StreamExt;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| archive_error(format!("download broke: {e}")))?;
+        http.count_bytes(chunk.len());
+        read.bytes_fetched += chunk.len() as u64;
+        let skipped = (skip as usize).min(chunk.len());
+        skip -= skipped as u64;
+        let mut data: &[u8] = &chunk[skipped..];
+        if !in_data {
+            header.extend_from_slice(data);
+            let Some(offset) = header_length(&header, entry).map_err(archive_error)? else {
+                continue;
+            };
+            in_data = true;
+            data = &header[offset..];
+        }
+        let more = inflater.feed(data, &mut sink).map_err(archive_error)?;
+        header.clear();
+        if !more {
+            return Ok(read);
+        }
+    }
+    inflater.finish().map_err(archive_error)?;
+    read.complete = true;
+    Ok(read)
+}
+
+/// The length of a local header once enough of it has arrived.
+fn header_length(header: &[u8], entry: &ZipEntry) -> Result<Option<usize>, String> {
+    if header.len() < zipdir::LOCAL_HEADER_LEN {
+        return Ok(None);
+    }
+    let offset = zipdir::data_offset(header).map_err(|e| format!("member {}: {e}", entry.name))?;
+    Ok((header.len() >= offset).then_some(offset))
+}
+
+/// Incremental inflation of one member with its size and CRC checked.
+struct Inflater<'e> {
+    entry: &'e ZipEntry,
+    decompress: flate2::Decompress,
+    consumed: u64,
+    produced: u64,
+    crc: flate2::Crc,
+    done: bool,
+}
+
+impl<'e> Inflater<'e> {
+    fn new(entry: &'e ZipEntry) -> Self {
+        Inflater {
+            entry,
+            decompress: flate2::Decompress::new(false),
+            consumed: 0,
+            produced: 0,
+            crc: flate2::Crc::new(),
+            done: false,
+        }
+    }
+
+    /// Feed compressed bytes; `Ok(false)` when the sink asked to stop.
+    fn feed(
+        &mut self,
+        mut input: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, String> {
+        let remaining = self.entry.compressed_size.saturating_sub(self.consumed);
+        input = &input[..input.len().min(remaining as usize)];
+        self.consumed += input.len() as u64;
+        if self.entry.method == 0 {
+            return self.emit(input, sink);
+        }
+        if self.entry.method != 8 {
+            return Err(format!(
+                "member {} uses compression method {}",
+                self.entry.name, self.entry.method
+            ));
+        }
+        let mut out = vec![0u8; 64 * 1024];
+        while !input.is_empty() && !self.done {
+            let before_in = self.decompress.total_in();
+            let before_out = self.decompress.total_out();
+            let status = self
+                .decompress
+                .decompress(input, &mut out, flate2::FlushDecompress::None)
+                .map_err(|e| format!("member {} does not inflate: {e}", self.entry.name))?;
+            let used = (self.decompress.total_in() - before_in) as usize;
+            let made = (self.decompress.total_out() - before_out) as usize;
+            input = &input[used..];
+            self.done = status == flate2::Status::StreamEnd;
+            if !self.emit(&out[..made], sink)? {
+                return Ok(false);
+            }
+            if used == 0 && made == 0 {
+                break;
+            }
+        }
+        Ok(true)
+    }
+
+    fn emit(&mut self, data: &[u8], sink: &mut impl FnMut(&[u8]) -> bool) -> Result<bool, String> {
+        self.produced += data.len() as u64;
+        if self.produced > self.entry.size {
+            return Err(format!(
+                "member {} inflates past the {} bytes its header declares",
+                self.entry.name, self.entry.size
+            ));
+        }
+        self.crc.update(data);
+        Ok(data.is_empty() || sink(data))
+    }
+
+    fn finish(&self) -> Result<(), String> {
+        if self.produced != self.entry.size {
+            return Err(format!(
+                "member {} is cut off: {} of {} bytes",
+                self.entry.name, self.produced, self.entry.size
+            ));
+        }
+        if self.crc.sum() != self.entry.crc32 {
+            return Err(format!("member {} fails its CRC check", self.entry.name));
+        }
+        Ok(())
+    }
+}

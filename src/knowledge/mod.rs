@@ -2,3 +2,4 @@
 //! ships and which packages provide which libraries).
 
 pub mod catalog;
+pub mod libc;

@@ -28,6 +28,33 @@ pub fn render(report: &Report) -> String {
                 package.name
             ));
         }
+        for (soname, packages) in &target.system_libs_needed {
+            out.push_str(&format!(
+                "    needs {soname} from the system (for {})\n",
+                packages.join(", ")
+            ));
+        }
+        for (package, version) in target.glibc_too_new() {
+            out.push_str(&format!(
+                "    {package} needs GLIBC {version}, newer than the image's {}\n",
+                target.libc_version
+            ));
+        }
+        for package in target
+            .packages
+            .iter()
+            .filter(|p| p.elf.as_ref().is_some_and(|e| !e.is_done()))
+        {
+            let analysis = package
+                .elf
+                .as_ref()
+                .map(|e| e.analysis.as_str())
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "    {}: ELF analysis {analysis}; its needs are unknown\n",
+                package.name
+            ));
+        }
         for package in target.packages.iter().filter(|p| p.kind == Kind::None) {
             let reason = package.reason.as_deref().unwrap_or("no usable file");
             out.push_str(&format!("    {}: {reason}\n", package.name));
@@ -45,7 +72,7 @@ pub fn render(report: &Report) -> String {
 
 fn summary_line(target: &TargetReport) -> String {
     let s = &target.summary;
-    let verdict = if target.resolution.could_not_check {
+    let verdict = if target.could_not_check() {
         "COULD NOT CHECK"
     } else if !target.resolution.ok || s.none > 0 {
         "FAILS"

@@ -3,12 +3,14 @@
 pub mod human;
 pub mod json;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::filename::WheelFilename;
 use crate::index::IndexFile;
+use crate::inspect::needs::{self, ElfReport};
 use crate::resolve::{Kind, Outcome, ResolvedPackage};
 use crate::tags::{Libc, Tag, TagPriority};
 use crate::target::Target;
@@ -47,6 +49,28 @@ pub struct TargetReport {
     pub packages: Vec<PackageReport>,
     pub unresolved_lines: Vec<UnresolvedLine>,
     pub summary: Summary,
+    /// Sonames the wheels need from the image, and which packages need each.
+    pub system_libs_needed: BTreeMap<String, Vec<String>>,
+    /// The highest GLIBC symbol version any chosen wheel needs.
+    pub glibc_max: Option<String>,
+    pub glibcxx_max: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// What reading the wheels cost, against what downloading them would.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Bytes {
+    /// Compressed bytes fetched to read ELF members (metadata reads are not counted).
+    pub elf_fetched: u64,
+    /// Total size of the chosen wheels.
+    pub wheels_total: u64,
+}
+
+/// The ELF step's results for one target, by package name.
+pub struct Inspection {
+    pub elf: BTreeMap<String, ElfReport>,
+    pub bytes_fetched: u64,
+    pub wheels_total: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +86,8 @@ pub struct Summary {
     pub sdists: usize,
     pub none: usize,
     pub not_inspected: usize,
+    /// Wheels whose ELF analysis failed: what they need is unknown.
+    pub elf_failed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +105,8 @@ pub struct PackageReport {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub required_by: Vec<String>,
+    /// For wheels: what their ELF files need.
+    pub elf: Option<ElfReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +135,7 @@ impl TargetReport {
             sdists: count(&packages, Kind::Sdist),
             none: count(&packages, Kind::None),
             not_inspected: unresolved_lines.len(),
+            elf_failed: 0,
         };
         let (libc, libc_version) = libc_fields(target.image.libc);
         TargetReport {
@@ -125,7 +154,52 @@ impl TargetReport {
             packages,
             unresolved_lines,
             summary,
+            system_libs_needed: BTreeMap::new(),
+            glibc_max: None,
+            glibcxx_max: None,
+            bytes: Bytes::default(),
         }
+    }
+
+    pub fn add_inspection(&mut self, inspection: Inspection) {
+        let mut versions = BTreeMap::new();
+        for package in &mut self.packages {
+            let Some(elf) = inspection.elf.get(&package.name) else {
+                continue;
+            };
+            for soname in &elf.needed_from_system {
+                self.system_libs_needed
+                    .entry(soname.clone())
+                    .or_default()
+                    .push(package.name.clone());
+            }
+            for (namespace, version) in &elf.symbol_versions {
+                needs::raise(&mut versions, namespace, version);
+            }
+            self.summary.elf_failed += usize::from(!elf.is_done());
+            package.elf = Some(elf.clone());
+        }
+        self.glibc_max = versions.get("GLIBC").cloned();
+        self.glibcxx_max = versions.get("GLIBCXX").cloned();
+        self.bytes = Bytes {
+            elf_fetched: inspection.bytes_fetched,
+            wheels_total: inspection.wheels_total,
+        };
+    }
+
+    /// Wheels that need a newer glibc than the image has: (package, version needed).
+    pub fn glibc_too_new(&self) -> Vec<(&str, &str)> {
+        if self.libc != "glibc" {
+            return Vec::new();
+        }
+        self.packages
+            .iter()
+            .filter_map(|p| {
+                let needed = p.elf.as_ref()?.symbol_versions.get("GLIBC")?;
+                let newer = crate::inspect::elf::version_cmp(needed, &self.libc_version).is_gt();
+                newer.then_some((p.name.as_str(), needed.as_str()))
+            })
+            .collect()
     }
 
     pub fn label(&self) -> String {
@@ -147,7 +221,7 @@ impl TargetReport {
     }
 
     pub fn could_not_check(&self) -> bool {
-        self.resolution.could_not_check
+        self.resolution.could_not_check || self.summary.elf_failed > 0
     }
 }
 
@@ -189,6 +263,7 @@ fn package_report(
         reason: package.reason.clone(),
         note: package.note.clone(),
         required_by: package.required_by.clone(),
+        elf: None,
     }
 }
 

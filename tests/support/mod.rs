@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod dist;
+pub mod elf;
 pub mod server;
 
 pub use cli::{Run, package, target, wheelcheck, wheelcheck_with_env};

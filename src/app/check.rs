@@ -1,0 +1,135 @@
+//! Checking every target: resolution, then the ELF files of the chosen wheels.
+
+use std::sync::Arc;
+
+use super::request::Request;
+use crate::index::Index;
+use crate::inspect::needs;
+use crate::report::{self, TargetReport};
+use crate::resolve::{self, TargetEnv};
+use crate::tags::TagPriority;
+use crate::target::Target;
+
+/// Resolve every target concurrently; metadata fetched for one target serves all others.
+pub async fn check_all(
+    targets: &[Target],
+    request: &Request,
+    index: &Arc<Index>,
+) -> Vec<TargetReport> {
+    let request = Arc::new(request.clone());
+    let tasks: Vec<_> = targets
+        .iter()
+        .map(|target| {
+            let target = target.clone();
+            let request = Arc::clone(&request);
+            let index = Arc::clone(index);
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || check_target(&target, &request, &index, runtime))
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for task in tasks {
+        reports.push(task.await.expect("a target's resolution panicked"));
+    }
+    reports
+}
+
+fn check_target(
+    target: &Target,
+    request: &Request,
+    index: &Arc<Index>,
+    runtime: tokio::runtime::Handle,
+) -> TargetReport {
+    let tags = target.tags();
+    let env = TargetEnv {
+        tags: TagPriority::new(&tags),
+        markers: target.marker_env(),
+        python_full: target.python_full_version(),
+    };
+    let mut outcome = resolve::resolve_target(&request.input, index, runtime.clone(), &env, false);
+    // With no sdist in the solution, pip's binary-only resolution is the same one.
+    let binary_only = match (outcome.ok, outcome.has_sdist()) {
+        (_, true) => Some(resolve::resolve_target(
+            &request.input,
+            index,
+            runtime.clone(),
+            &env,
+            true,
+        )),
+        (true, false) => Some(outcome.clone()),
+        (false, false) => None,
+    };
+    if !request.refusals.is_empty() {
+        outcome.ok = false;
+        outcome.error = Some(format!(
+            "pip would refuse to install: {}",
+            request.refusals.join("; ")
+        ));
+    }
+    let inspection = inspect_wheels(&outcome, index, &runtime, target);
+    let mut report = TargetReport::new(
+        target,
+        &tags,
+        outcome,
+        binary_only,
+        request.unresolved.clone(),
+    );
+    report.add_inspection(inspection);
+    report
+}
+
+/// Read the ELF files of every chosen wheel (each wheel once for all targets) and work out what
+/// the install set needs from the image.
+fn inspect_wheels(
+    outcome: &resolve::Outcome,
+    index: &Arc<Index>,
+    runtime: &tokio::runtime::Handle,
+    target: &Target,
+) -> report::Inspection {
+    let wheels: Vec<&resolve::ResolvedPackage> = outcome
+        .packages
+        .iter()
+        .filter(|p| p.kind == resolve::Kind::Wheel && p.file.is_some())
+        .collect();
+    let fetched = runtime.block_on(futures::future::join_all(wheels.iter().map(
+        |package| async {
+            let file = package.file.as_ref().expect("wheels have files");
+            (index.wheel_head(file).await, index.wheel_elf(file).await)
+        },
+    )));
+    let names: Vec<String> = wheels.iter().map(|p| p.name.to_string()).collect();
+    let inputs: Vec<needs::WheelInput> = fetched
+        .iter()
+        .zip(&names)
+        .map(|((head, analysis), name)| needs::WheelInput {
+            package: name,
+            file_names: head
+                .as_ref()
+                .map(|h| h.entries.iter().map(|e| base_name(&e.name)).collect())
+                .unwrap_or_default(),
+            analysis: analysis
+                .as_ref()
+                .map(|a| a.as_ref())
+                .map_err(|e| e.to_string()),
+        })
+        .collect();
+    let libc_sonames = crate::knowledge::libc::LibcSonames::load();
+    let reports = needs::needs(&inputs, target.image.libc, target.arch, &libc_sonames);
+    report::Inspection {
+        elf: names.into_iter().zip(reports).collect(),
+        bytes_fetched: fetched
+            .iter()
+            .filter_map(|(_, a)| a.as_ref().ok())
+            .map(|a| a.bytes_fetched)
+            .sum(),
+        wheels_total: fetched
+            .iter()
+            .filter_map(|(h, _)| h.as_ref().ok())
+            .map(|h| h.size)
+            .sum(),
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

@@ -1,0 +1,110 @@
+//! One run: read the requirements, resolve them for every target, report, choose the exit code.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+mod check;
+mod inputs;
+mod request;
+
+pub use request::Request;
+
+use crate::cli::{Args, Format};
+use crate::index::Index;
+use crate::index::cache::Cache;
+use crate::index::http::HttpClient;
+use crate::knowledge::catalog::Catalog;
+use crate::report::{self, Report};
+use crate::requirements::ParsedRequirements;
+
+pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
+/// Largest single response we read (index pages, sdists).
+const MAX_BODY: u64 = 256 << 20;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Every target installs from wheels only.
+    pub const OK: i32 = 0;
+    /// Some target needs a source build or cannot be installed.
+    pub const FINDINGS: i32 = 1;
+    /// Usage or input error (bad option, missing or unreadable file, unparsable line).
+    pub const INPUT: i32 = 2;
+    /// Could not check: the index or a file could not be read, so no answer is trustworthy.
+    pub const UNKNOWN: i32 = 3;
+}
+
+/// An error that is the user's to fix; printed as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    crate::diag::set_level(if args.quiet { 0 } else { 1 + args.verbose });
+    let catalog = Catalog::load().map_err(|e| InputError(e.to_string()))?;
+    let targets = inputs::targets_of(&args, &catalog)?;
+    let parsed = inputs::read_requirements(&args.files)?;
+    for warning in &parsed.warnings {
+        crate::diag::warn(format_args!("{warning}"));
+    }
+    let request = Request::from_parsed(&parsed);
+    let sources = inputs::sources_of(&args, &parsed)?;
+    let cache = Cache::new(
+        args.cache_dir.clone().unwrap_or_else(Cache::default_dir),
+        Duration::from_secs(args.index_ttl),
+        args.refresh,
+    );
+    let http = HttpClient::new(args.offline, Duration::from_secs(60), MAX_BODY)?;
+    let index = Arc::new(Index::new(http, cache, sources));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let python = args.python.clone().unwrap_or_else(|| {
+        let (major, minor) = catalog.default_python();
+        format!("{major}.{minor}")
+    });
+    let progress = crate::progress::Progress::start(
+        format!("checking {} targets:", targets.len()),
+        Arc::clone(&index.http().stats),
+    );
+    let reports = runtime.block_on(check::check_all(&targets, &request, &index));
+    progress.finish();
+    let report = Report::new(python, reports);
+    let text = match args.format {
+        Format::Human => report::human::render(&report),
+        Format::Json => report::json::render(&report),
+    };
+    write_output(args.output.as_deref(), &text)?;
+    let (requests, bytes, hits) = index.http().stats.snapshot();
+    crate::diag::info(format_args!(
+        "network: {requests} requests, {bytes} bytes downloaded, {hits} cache hits"
+    ));
+    Ok(exit_code(&report, &parsed))
+}
+
+fn exit_code(report: &Report, parsed: &ParsedRequirements) -> i32 {
+    if !parsed.errors.is_empty() {
+        return exit::INPUT;
+    }
+    if report.targets.iter().any(|t| t.could_not_check()) {
+        return exit::UNKNOWN;
+    }
+    if report.targets.iter().all(|t| t.wheels_only()) {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
