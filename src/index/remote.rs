@@ -299,7 +299,9 @@ impl<'e> Inflater<'e> {
             ));
         }
         let mut out = vec![0u8; 64 * 1024];
-        while !input.is_empty() && !self.done {
+        // Loop while there is input, and also while the output buffer comes back full: the
+        // inflater may still hold output for input it has already consumed.
+        while !self.done {
             let before_in = self.decompress.total_in();
             let before_out = self.decompress.total_out();
             let status = self
@@ -313,7 +315,8 @@ impl<'e> Inflater<'e> {
             if !self.emit(&out[..made], sink)? {
                 return Ok(false);
             }
-            if used == 0 && made == 0 {
+            let stalled = used == 0 && made == 0;
+            if stalled || (input.is_empty() && made < out.len()) {
                 break;
             }
         }

@@ -26,6 +26,8 @@ pub struct ElfReport {
     pub needed_from_system: BTreeSet<String>,
     pub provided_by_wheel: BTreeSet<String>,
     pub provided_by_other_wheels: BTreeMap<String, String>,
+    /// Needed libraries that the C library itself provides (libc.so.6, libm.so.6, ...).
+    pub provided_by_libc: BTreeSet<String>,
     /// Highest version needed per namespace (GLIBC, GLIBCXX, CXXABI, GCC, ...).
     pub symbol_versions: BTreeMap<String, String>,
     pub arch_mismatch: bool,
@@ -116,7 +118,9 @@ fn report_for(
                 report
                     .provided_by_other_wheels
                     .insert(needed.clone(), package.to_string());
-            } else if !libc_sonames.provides(libc, needed) {
+            } else if libc_sonames.provides(libc, needed) {
+                report.provided_by_libc.insert(needed.clone());
+            } else {
                 report.needed_from_system.insert(needed.clone());
             }
         }

@@ -96,6 +96,8 @@ pub struct PackageReport {
     pub version: Option<String>,
     pub kind: Kind,
     pub file: Option<String>,
+    /// Where the file is (credentials removed).
+    pub url: Option<String>,
     pub sha256: Option<String>,
     pub size: Option<u64>,
     /// The target's tag this wheel was chosen for (its best-ranked compatible tag).
@@ -255,6 +257,7 @@ fn package_report(
         version: package.version.as_ref().map(ToString::to_string),
         kind: package.kind,
         file: file.map(|f| f.filename.clone()),
+        url: file.map(|f| crate::index::http::redact(&f.url)),
         sha256: file.and_then(|f| f.sha256.clone()),
         size: file.and_then(|f| f.size),
         tag: file.and_then(|f| best_tag(&f.filename, priority, tags)),
