@@ -1,0 +1,455 @@
+//! ELF inspection end to end: real shared objects compiled by the system C compiler, packed into
+//! wheels, served by the fixture index, read by range.
+
+mod support;
+
+use serde_json::Value;
+use support::elf::*;
+use support::*;
+
+const SLIM: &str = "python:3.12-slim-trixie";
+const BOOKWORM: &str = "python:3.12-slim-bookworm";
+const ALPINE: &str = "python:3.12-alpine3.24";
+const GLIBC_TAG: &str = "cp312-cp312-manylinux_2_17_x86_64";
+const MUSL_TAG: &str = "cp312-cp312-musllinux_1_2_x86_64";
+
+fn native(name: &str, tag: &str, files: &[(&str, &[u8])]) -> IndexFile {
+    IndexFile::from(wheel(&Meta::new(name, "1.0"), tag, files))
+}
+
+struct World {
+    index: FixtureIndex,
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl World {
+    fn new(projects: Vec<(&str, Vec<IndexFile>)>) -> World {
+        World {
+            index: FixtureIndex::start(projects, PageFormat::Json),
+            dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, requirements: &str, images: &[&str]) -> Run {
+        std::fs::write(self.dir.path().join("requirements.txt"), requirements).unwrap();
+        let url = self.index.simple_url();
+        let mut args = vec![
+            "requirements.txt",
+            "--index-url",
+            &url,
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+        ];
+        for image in images {
+            args.extend(["--image", image]);
+        }
+        wheelcheck(self.dir.path(), self.cache.path(), &args)
+    }
+}
+
+fn elf<'a>(report: &'a Value, image: &str, name: &str) -> &'a Value {
+    &package(report, image, "x86_64", name)["elf"]
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_library_outside_the_wheel_is_needed_from_the_system() {
+    let so = needs_system_lib();
+    let world = World::new(vec![(
+        "demo",
+        vec![native("demo", GLIBC_TAG, &[("demo/_ext.so", &so.object)])],
+    )]);
+    let run = world.run("demo\n", &[SLIM]);
+    let report = run.json();
+    let elf = elf(&report, SLIM, "demo");
+    assert_eq!(elf["analysis"], "done");
+    assert_eq!(elf["files"], 1);
+    assert_eq!(strings(&elf["needed_from_system"]), ["libwcdemo.so.1"]);
+    assert_eq!(strings(&elf["provided_by_libc"]), ["libc.so.6"]);
+    assert_eq!(elf["arch_mismatch"], false);
+    assert_eq!(
+        target(&report, SLIM, "x86_64")["system_libs_needed"]["libwcdemo.so.1"][0],
+        "demo"
+    );
+}
+
+#[test]
+fn symbol_versions_give_the_highest_glibc_and_a_too_new_one_is_named() {
+    let (so, version) = needs_glibc_symbol_version();
+    // Same length, so the string table stays valid: this library now asks for GLIBC 2.99.
+    let newer = replace(&so, format!("GLIBC_{version}").as_bytes(), b"GLIBC_2.99");
+    let world = World::new(vec![
+        (
+            "recent",
+            vec![native("recent", GLIBC_TAG, &[("recent/_ext.so", &so)])],
+        ),
+        (
+            "future",
+            vec![native("future", GLIBC_TAG, &[("future/_ext.so", &newer)])],
+        ),
+    ]);
+    let report = world.run("recent\n", &[BOOKWORM]).json();
+    assert_eq!(
+        elf(&report, BOOKWORM, "recent")["symbol_versions"]["GLIBC"],
+        version
+    );
+    assert_eq!(target(&report, BOOKWORM, "x86_64")["glibc_max"], version);
+
+    let world_text = {
+        std::fs::write(world.dir.path().join("requirements.txt"), "future\n").unwrap();
+        let url = world.index.simple_url();
+        wheelcheck(
+            world.dir.path(),
+            world.cache.path(),
+            &[
+                "requirements.txt",
+                "--index-url",
+                &url,
+                "--python",
+                "3.12",
+                "--image",
+                BOOKWORM,
+            ],
+        )
+        .stdout
+    };
+    assert!(
+        world_text.contains("future needs GLIBC 2.99, newer than the image's 2.36"),
+        "{world_text}"
+    );
+}
+
+#[test]
+fn libraries_bundled_behind_an_rpath_are_provided_by_the_wheel() {
+    let so = with_rpath_to_bundled("libfoo-1a2b3c4d.so.1");
+    let world = World::new(vec![(
+        "mypkg",
+        vec![native(
+            "mypkg",
+            GLIBC_TAG,
+            &[
+                ("mypkg/_ext.so", &so.object),
+                ("mypkg.libs/libfoo-1a2b3c4d.so.1", &so.library),
+            ],
+        )],
+    )]);
+    let report = world.run("mypkg\n", &[SLIM]).json();
+    let elf = elf(&report, SLIM, "mypkg");
+    assert_eq!(elf["files"], 2);
+    assert_eq!(strings(&elf["provided_by_wheel"]), ["libfoo-1a2b3c4d.so.1"]);
+    assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");
+}
+
+#[test]
+fn a_library_shipped_by_another_wheel_of_the_set_is_provided_by_it() {
+    let so = needs_system_lib();
+    let consumer = Meta::new("consumer", "1.0").dep("provider");
+    let world = World::new(vec![
+        (
+            "consumer",
+            vec![IndexFile::from(wheel(
+                &consumer,
+                GLIBC_TAG,
+                &[("consumer/_ext.so", &so.object)],
+            ))],
+        ),
+        (
+            "provider",
+            vec![native(
+                "provider",
+                GLIBC_TAG,
+                &[("provider/lib/libwcdemo.so.1", &so.library)],
+            )],
+        ),
+    ]);
+    let report = world.run("consumer\n", &[SLIM]).json();
+    let elf = elf(&report, SLIM, "consumer");
+    assert_eq!(
+        elf["provided_by_other_wheels"]["libwcdemo.so.1"],
+        "provider"
+    );
+    assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");
+    assert!(
+        target(&report, SLIM, "x86_64")["system_libs_needed"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn musls_libc_so_need_is_provided_by_musl() {
+    let so = musl_style_libc_need();
+    let world = World::new(vec![(
+        "rusty",
+        vec![native("rusty", MUSL_TAG, &[("rusty/_ext.so", &so)])],
+    )]);
+    let report = world.run("rusty\n", &[ALPINE]).json();
+    let elf = elf(&report, ALPINE, "rusty");
+    assert_eq!(strings(&elf["provided_by_libc"]), ["libc.so"]);
+    assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");
+}
+
+#[test]
+fn a_cpp_extension_needs_libstdcxx_with_its_glibcxx_version() {
+    let Some(so) = cpp_extension() else {
+        panic!("no C++ compiler: install g++ (CI installs build-essential)");
+    };
+    let world = World::new(vec![(
+        "cxx",
+        vec![native("cxx", GLIBC_TAG, &[("cxx/_ext.so", &so)])],
+    )]);
+    let report = world.run("cxx\n", &[SLIM]).json();
+    let elf = elf(&report, SLIM, "cxx");
+    assert!(
+        strings(&elf["needed_from_system"]).contains(&"libstdc++.so.6".to_string()),
+        "{elf}"
+    );
+    assert!(
+        elf["symbol_versions"]["GLIBCXX"]
+            .as_str()
+            .unwrap()
+            .starts_with("3.4."),
+        "{elf}"
+    );
+    assert_eq!(
+        target(&report, SLIM, "x86_64")["glibcxx_max"],
+        elf["symbol_versions"]["GLIBCXX"]
+    );
+}
+
+#[test]
+fn an_elf_of_the_wrong_architecture_is_flagged() {
+    let so = needs_system_lib();
+    // An x86_64 object in a wheel tagged for aarch64, checked on arm64.
+    let world = World::new(vec![(
+        "wrong",
+        vec![native(
+            "wrong",
+            "cp312-cp312-manylinux_2_17_aarch64",
+            &[("wrong/_ext.so", &so.object)],
+        )],
+    )]);
+    std::fs::write(world.dir.path().join("requirements.txt"), "wrong\n").unwrap();
+    let url = world.index.simple_url();
+    let run = wheelcheck(
+        world.dir.path(),
+        world.cache.path(),
+        &[
+            "requirements.txt",
+            "--index-url",
+            &url,
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+            "--image",
+            SLIM,
+            "--arch",
+            "arm64",
+        ],
+    );
+    assert_eq!(
+        package(&run.json(), SLIM, "aarch64", "wrong")["elf"]["arch_mismatch"],
+        true
+    );
+}
+
+#[test]
+fn pure_python_wheels_need_nothing_and_cost_no_member_request() {
+    let world = World::new(vec![(
+        "pure",
+        vec![native(
+            "pure",
+            "py3-none-any",
+            &[("pure/__init__.py", b"x = 1\n")],
+        )],
+    )]);
+    let report = world.run("pure\n", &[SLIM]).json();
+    assert_eq!(elf(&report, SLIM, "pure")["analysis"], "none (pure Python)");
+    let wheel_requests = world
+        .index
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .count();
+    assert_eq!(
+        wheel_requests, 1,
+        "one tail read for metadata and directory, nothing more"
+    );
+}
+
+#[test]
+fn only_elf_members_are_fetched_by_range_and_a_second_run_reads_nothing() {
+    let so = needs_system_lib();
+    let filler = noise(300_000);
+    let world = World::new(vec![(
+        "demo",
+        vec![native(
+            "demo",
+            GLIBC_TAG,
+            &[("demo/big_data.txt", &filler), ("demo/_ext.so", &so.object)],
+        )],
+    )]);
+    let first = world.run("demo\n", &[SLIM, "python:3.12-trixie"]);
+    let requests = world.index.requests();
+    let wheel_requests: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .collect();
+    assert!(wheel_requests.iter().all(|r| r.header("range").is_some()));
+    let sent: usize = wheel_requests.iter().map(|r| r.bytes_sent).sum();
+    let report = first.json();
+    let total = target(&report, SLIM, "x86_64")["bytes"]["wheels_total"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(
+        sent < total / 2,
+        "read {sent} of {total} bytes: the text member was fetched"
+    );
+    assert_eq!(
+        wheel_requests.len(),
+        2,
+        "tail + one member, shared by both targets"
+    );
+
+    world.index.clear_log();
+    let second = world.run("demo\n", &[SLIM, "python:3.12-trixie"]);
+    assert_eq!(first.stdout, second.stdout);
+    assert!(
+        world
+            .index
+            .requests()
+            .iter()
+            .all(|r| !r.path.ends_with(".whl")),
+        "the analysis was not cached"
+    );
+}
+
+#[test]
+fn a_broken_elf_member_fails_the_analysis_and_the_target_is_not_fine() {
+    let world = World::new(vec![(
+        "broken",
+        vec![native(
+            "broken",
+            GLIBC_TAG,
+            &[(
+                "broken/_ext.so",
+                b"\x7fELF\x02\x01\x01 this is not an ELF body",
+            )],
+        )],
+    )]);
+    let run = world.run("broken\n", &[SLIM]);
+    let report = run.json();
+    let elf = elf(&report, SLIM, "broken");
+    assert!(
+        elf["analysis"].as_str().unwrap().starts_with("failed: "),
+        "{elf}"
+    );
+    assert_eq!(run.code, 3, "could not check: {}", run.stderr);
+    let human = world.run("broken\n", &[SLIM]);
+    assert_eq!(human.code, 3);
+}
+
+#[test]
+fn a_member_lying_about_its_size_is_refused_without_inflating_it() {
+    let so = needs_system_lib();
+    let mut built = wheel(
+        &Meta::new("bomb", "1.0"),
+        GLIBC_TAG,
+        &[("bomb/_ext.so", &so.object)],
+    );
+    set_declared_size(&mut built.bytes, "bomb/_ext.so", u32::MAX - 1);
+    let world = World::new(vec![(
+        "bomb",
+        vec![IndexFile::from(support::dist::Built::from_bytes(
+            &built.filename,
+            built.bytes,
+        ))],
+    )]);
+    let run = world.run("bomb\n", &[SLIM]);
+    let elf = elf(&run.json(), SLIM, "bomb").clone();
+    let analysis = elf["analysis"].as_str().unwrap();
+    assert!(
+        analysis.starts_with("failed: ") && analysis.contains("bomb/_ext.so"),
+        "{elf}"
+    );
+    assert_eq!(run.code, 3);
+}
+
+#[test]
+fn a_truncated_wheel_fails_clearly() {
+    let so = needs_system_lib();
+    let built = wheel(
+        &Meta::new("cut", "1.0"),
+        GLIBC_TAG,
+        &[("cut/_ext.so", &so.object)],
+    );
+    let half = built.bytes[..built.bytes.len() / 2].to_vec();
+    let world = World::new(vec![(
+        "cut",
+        vec![IndexFile::from(support::dist::Built::from_bytes(
+            &built.filename,
+            half,
+        ))],
+    )]);
+    let run = world.run("cut\n", &[SLIM]);
+    let report = run.json();
+    let target = target(&report, SLIM, "x86_64");
+    assert_eq!(target["resolution"]["ok"], false, "{target}");
+    assert!(
+        target["resolution"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("end-of-central-directory"),
+        "{target}"
+    );
+    assert_eq!(run.code, 3);
+}
+
+/// Incompressible bytes (a linear congruential generator), so the member stays large in the zip.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
+        .collect()
+}
+
+fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = haystack
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("string present");
+    let mut out = haystack.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
+}
+
+/// Patch the uncompressed size a wheel's central directory declares for `name`.
+fn set_declared_size(zip: &mut [u8], name: &str, size: u32) {
+    let at = zip
+        .windows(name.len())
+        .rposition(|w| w == name.as_bytes())
+        .expect("name in central directory");
+    let header = at - 46;
+    assert_eq!(&zip[header..header + 4], b"PK\x01\x02");
+    zip[header + 24..header + 28].copy_from_slice(&size.to_le_bytes());
+}
