@@ -713,3 +713,46 @@ fn json_schema_has_the_documented_fields() {
     assert!(package["size"].as_u64().unwrap() > 0);
     assert!(target["unresolved_lines"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn pep_658_metadata_files_are_used_and_checked_against_their_hash() {
+    let with_file = IndexFile::from(wheel(
+        &Meta::new("omicron", "1.0").dep("zeta"),
+        "py3-none-any",
+        &[],
+    ))
+    .with_metadata();
+    let index = FixtureIndex::start(
+        vec![
+            ("omicron", vec![with_file]),
+            ("zeta", vec![any("zeta", "1.0")]),
+        ],
+        PageFormat::Json,
+    );
+    let case = Case::new(&[("requirements.txt", "omicron\n")]);
+    let report = case.run(&index, &["--image", SLIM]).json();
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "zeta")["required_by"][0],
+        "omicron"
+    );
+    let paths: Vec<String> = index.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("omicron-1.0-py3-none-any.whl.metadata")),
+        "{paths:?}"
+    );
+
+    index.set_fault(
+        "/files/omicron-1.0-py3-none-any.whl.metadata",
+        Fault::BodyOverride(b"Metadata-Version: 2.1\nName: omicron\nVersion: 1.0\n".to_vec()),
+    );
+    let case = Case::new(&[("requirements.txt", "omicron\n")]);
+    let run = case.run(&index, &["--image", SLIM]);
+    let error = target(&run.json(), SLIM, "x86_64")["resolution"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("differs from the index's"), "{error}");
+    assert_eq!(run.code, 3, "a hash mismatch means we could not check");
+}

@@ -152,6 +152,7 @@ impl Request {
             yanked: None,
             size: None,
             has_metadata_file: false,
+            metadata_sha256: None,
         })
     }
 

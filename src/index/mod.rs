@@ -12,6 +12,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use pep508_rs::PackageName;
+use sha2::Digest;
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -80,6 +81,7 @@ pub struct Index {
     heads: Memo<String, Shared<WheelHead>>,
     sdists: Memo<String, Shared<SdistFiles>>,
     analyses: Memo<String, Shared<WheelAnalysis>>,
+    metadata: Memo<String, Shared<Vec<u8>>>,
 }
 
 impl Index {
@@ -92,6 +94,7 @@ impl Index {
             heads: Memo::new(),
             sdists: Memo::new(),
             analyses: Memo::new(),
+            metadata: Memo::new(),
         }
     }
 
@@ -205,6 +208,40 @@ impl Index {
                 };
                 self.store(&key, &head);
                 Ok(Arc::new(head))
+            })
+            .await
+    }
+
+    /// A wheel's core metadata: the index's PEP 658 file when it offers one, else the
+    /// `METADATA` member read by range.
+    pub async fn wheel_metadata(&self, file: &IndexFile) -> Shared<Vec<u8>> {
+        if !file.has_metadata_file {
+            return Ok(Arc::new(self.wheel_head(file).await?.metadata.clone()));
+        }
+        let key = content_key("metadata:v1", file);
+        self.metadata
+            .get(&key, || async {
+                if let Some(bytes) = self.cache.immutable(&key) {
+                    self.http
+                        .stats
+                        .cache_hits
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(Arc::new(bytes));
+                }
+                let mut url = file.url.clone();
+                url.set_path(&format!("{}.metadata", file.url.path()));
+                let bytes = self.http.get(&url, "*/*").await?.body;
+                if let Some(expected) = &file.metadata_sha256 {
+                    let actual = hex::encode(sha2::Sha256::digest(&bytes));
+                    if &actual != expected {
+                        return Err(IndexError::Failed(format!(
+                            "{}: sha256 {actual} differs from the index's {expected}",
+                            redact(&url)
+                        )));
+                    }
+                }
+                self.cache.put_immutable(&key, &bytes);
+                Ok(Arc::new(bytes))
             })
             .await
     }
@@ -325,6 +362,7 @@ async fn find_links_listing(
                 yanked: None,
                 size: entry.metadata().ok().map(|m| m.len()),
                 has_metadata_file: false,
+                metadata_sha256: None,
             })
         })
         .collect())

@@ -20,6 +20,8 @@ pub struct IndexFile {
     pub size: Option<u64>,
     /// The index serves the core metadata next to the file (PEP 658 / 714).
     pub has_metadata_file: bool,
+    /// The sha256 the index gives for that metadata file, to check it against.
+    pub metadata_sha256: Option<String>,
 }
 
 pub const JSON_MEDIA_TYPE: &str = "application/vnd.pypi.simple.v1+json";
@@ -89,7 +91,7 @@ enum Yanked {
 #[serde(untagged)]
 enum MetadataFlag {
     Flag(bool),
-    Hashes(serde::de::IgnoredAny),
+    Hashes(std::collections::HashMap<String, String>),
 }
 
 impl MetadataFlag {
@@ -97,6 +99,13 @@ impl MetadataFlag {
         match self {
             MetadataFlag::Flag(flag) => *flag,
             MetadataFlag::Hashes(_) => true,
+        }
+    }
+
+    fn sha256(&self) -> Option<String> {
+        match self {
+            MetadataFlag::Hashes(hashes) => hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
+            MetadataFlag::Flag(_) => None,
         }
     }
 }
@@ -117,7 +126,8 @@ fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Erro
             Some(IndexFile {
                 sha256: file.hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
                 requires_python: parse_requires_python(file.requires_python.as_deref()),
-                has_metadata_file: metadata.is_some_and(|m| m.present()),
+                has_metadata_file: metadata.as_ref().is_some_and(|m| m.present()),
+                metadata_sha256: metadata.as_ref().and_then(|m| m.sha256()),
                 filename: file.filename,
                 url,
                 yanked,
@@ -176,6 +186,10 @@ fn anchor_to_file(tag: &tl::HTMLTag, parser: &tl::Parser, base: &Url) -> Option<
         requires_python: parse_requires_python(attribute(tag, "data-requires-python").as_deref()),
         yanked: attribute(tag, "data-yanked"),
         size: None,
+        metadata_sha256: metadata
+            .as_deref()
+            .and_then(|value| value.strip_prefix("sha256="))
+            .map(str::to_ascii_lowercase),
         has_metadata_file: metadata.is_some_and(|value| value != "false"),
     })
 }

@@ -252,10 +252,10 @@ impl<'a> Provider<'a> {
         candidate: &Candidate,
     ) -> Result<(CoreMetadata, DependencyNote), ResolveError> {
         if candidate.is_wheel() {
-            let head = self
+            let metadata = self
                 .runtime
-                .block_on(self.index.wheel_head(&candidate.file))?;
-            let meta = CoreMetadata::parse(&head.metadata)
+                .block_on(self.index.wheel_metadata(&candidate.file))?;
+            let meta = CoreMetadata::parse(&metadata)
                 .map_err(|e| ResolveError(format!("{}: {e}", candidate.file.filename)))?;
             return Ok((meta, None));
         }
@@ -364,7 +364,7 @@ impl<'a> Provider<'a> {
             let is_wheel = candidate.is_wheel();
             self.runtime.spawn(async move {
                 if is_wheel {
-                    let _ = index.wheel_head(&file).await;
+                    let _ = index.wheel_metadata(&file).await;
                 } else {
                     let _ = index.sdist_files(&file).await;
                 }
