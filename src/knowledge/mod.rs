@@ -3,3 +3,4 @@
 
 pub mod catalog;
 pub mod libc;
+pub mod system;
