@@ -56,6 +56,10 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write a Dockerfile for the recommended image to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile_out: Option<PathBuf>,
+
     /// Use only the cache; fail on anything not cached.
     #[arg(long, conflicts_with = "refresh")]
     pub offline: bool,

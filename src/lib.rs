@@ -18,3 +18,4 @@ pub mod requirements;
 pub mod resolve;
 pub mod tags;
 pub mod target;
+pub mod verdict;

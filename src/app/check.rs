@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::request::Request;
 use crate::index::Index;
 use crate::inspect::needs;
+use crate::knowledge::Knowledge;
 use crate::report::{self, TargetReport};
 use crate::resolve::{self, TargetEnv};
 use crate::tags::TagPriority;
@@ -15,6 +16,7 @@ pub async fn check_all(
     targets: &[Target],
     request: &Request,
     index: &Arc<Index>,
+    knowledge: &Arc<Knowledge>,
 ) -> Vec<TargetReport> {
     let request = Arc::new(request.clone());
     let tasks: Vec<_> = targets
@@ -23,8 +25,11 @@ pub async fn check_all(
             let target = target.clone();
             let request = Arc::clone(&request);
             let index = Arc::clone(index);
+            let knowledge = Arc::clone(knowledge);
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || check_target(&target, &request, &index, runtime))
+            tokio::task::spawn_blocking(move || {
+                check_target(&target, &request, &index, runtime, &knowledge)
+            })
         })
         .collect();
     let mut reports = Vec::new();
@@ -39,6 +44,7 @@ fn check_target(
     request: &Request,
     index: &Arc<Index>,
     runtime: tokio::runtime::Handle,
+    knowledge: &Knowledge,
 ) -> TargetReport {
     let tags = target.tags();
     let env = TargetEnv {
@@ -67,6 +73,7 @@ fn check_target(
         ));
     }
     let inspection = inspect_wheels(&outcome, index, &runtime, target);
+    let sdists = super::judge::sdist_builds(&outcome, index, &runtime);
     let mut report = TargetReport::new(
         target,
         &tags,
@@ -75,6 +82,7 @@ fn check_target(
         request.unresolved.clone(),
     );
     report.add_inspection(inspection);
+    super::judge::judge_target(&mut report, target, &sdists, knowledge);
     report
 }
 
@@ -126,6 +134,11 @@ fn inspect_wheels(
             .iter()
             .filter_map(|(h, _)| h.as_ref().ok())
             .map(|h| h.size)
+            .sum(),
+        wheels_installed: fetched
+            .iter()
+            .filter_map(|(h, _)| h.as_ref().ok())
+            .flat_map(|h| h.entries.iter().map(|e| e.size))
             .sum(),
     }
 }

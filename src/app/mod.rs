@@ -8,6 +8,7 @@ use anyhow::Context;
 
 mod check;
 mod inputs;
+mod judge;
 mod request;
 
 pub use request::Request;
@@ -16,9 +17,14 @@ use crate::cli::{Args, Format};
 use crate::index::Index;
 use crate::index::cache::Cache;
 use crate::index::http::HttpClient;
+use crate::knowledge::Knowledge;
+use crate::knowledge::build::BuildKnowledge;
 use crate::knowledge::catalog::Catalog;
+use crate::knowledge::system::SystemData;
 use crate::report::{self, Report};
 use crate::requirements::ParsedRequirements;
+use crate::verdict::Verdict;
+use crate::verdict::recommend::{Checked, Recommendation, recommend};
 
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
 /// Largest single response we read (index pages, sdists).
@@ -43,8 +49,9 @@ pub struct InputError(pub String);
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     crate::diag::set_level(if args.quiet { 0 } else { 1 + args.verbose });
-    let catalog = Catalog::load().map_err(|e| InputError(e.to_string()))?;
-    let targets = inputs::targets_of(&args, &catalog)?;
+    let knowledge = Arc::new(load_knowledge()?);
+    let catalog = &knowledge.catalog;
+    let targets = inputs::targets_of(&args, catalog)?;
     let parsed = inputs::read_requirements(&args.files)?;
     for warning in &parsed.warnings {
         crate::diag::warn(format_args!("{warning}"));
@@ -69,9 +76,17 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         format!("checking {} targets:", targets.len()),
         Arc::clone(&index.http().stats),
     );
-    let reports = runtime.block_on(check::check_all(&targets, &request, &index));
+    let reports = runtime.block_on(check::check_all(&targets, &request, &index, &knowledge));
     progress.finish();
-    let report = Report::new(python, reports);
+    let mut report = Report::new(python, reports);
+    let requirements_name = args.files[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "requirements.txt".into());
+    report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
+    if let Some(path) = &args.dockerfile_out {
+        write_dockerfile(path, &report)?;
+    }
     let text = match args.format {
         Format::Human => report::human::render(&report),
         Format::Json => report::json::render(&report),
@@ -84,18 +99,81 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     Ok(exit_code(&report, &parsed))
 }
 
+/// The exit code follows the verdicts of the images checked (see the README).
 fn exit_code(report: &Report, parsed: &ParsedRequirements) -> i32 {
     if !parsed.errors.is_empty() {
         return exit::INPUT;
     }
-    if report.targets.iter().any(|t| t.could_not_check()) {
+    let verdicts: Vec<Verdict> = report
+        .targets
+        .iter()
+        .map(|t| t.verdict.as_ref().map_or(Verdict::Unknown, |v| v.verdict))
+        .collect();
+    if verdicts.contains(&Verdict::Unknown) || report.targets.iter().any(|t| t.could_not_check()) {
         return exit::UNKNOWN;
     }
-    if report.targets.iter().all(|t| t.wheels_only()) {
+    if verdicts.iter().all(|v| *v == Verdict::Works) {
         exit::OK
     } else {
         exit::FINDINGS
     }
+}
+
+fn load_knowledge() -> anyhow::Result<Knowledge> {
+    Ok(Knowledge {
+        catalog: Catalog::load().map_err(|e| InputError(e.to_string()))?,
+        system: SystemData::new(),
+        build: BuildKnowledge::load().map_err(|e| anyhow::anyhow!("data/build-needs.toml: {e}"))?,
+    })
+}
+
+fn recommend_for(
+    report: &Report,
+    targets: &[crate::target::Target],
+    requirements: &str,
+) -> Recommendation {
+    let checked: Vec<Checked> = report
+        .targets
+        .iter()
+        .zip(targets)
+        .filter_map(|(t, target)| {
+            Some(Checked {
+                image: &target.image,
+                verdict: t.verdict.as_ref()?,
+                toolchain_bytes: t.builder.as_ref().map_or(0, |b| b.toolchain_bytes),
+            })
+        })
+        .collect();
+    let builders: Vec<(String, String, Vec<String>)> = report
+        .targets
+        .iter()
+        .filter_map(|t| {
+            t.builder
+                .as_ref()
+                .map(|b| (t.image.clone(), b.image.clone(), b.packages.clone()))
+        })
+        .collect();
+    recommend(
+        &checked,
+        |image| {
+            builders
+                .iter()
+                .find(|(tag, _, _)| *tag == image.tag)
+                .map(|(_, builder, packages)| (builder.clone(), packages.clone()))
+        },
+        requirements,
+    )
+}
+
+fn write_dockerfile(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let Some(plan) = report.recommendation.as_ref().and_then(|r| r.plan.as_ref()) else {
+        anyhow::bail!(InputError(format!(
+            "no Dockerfile written to {}: no checked image can install these requirements",
+            path.display()
+        )));
+    };
+    std::fs::write(path, report::dockerfile::render(plan))
+        .with_context(|| format!("cannot write the Dockerfile to {}", path.display()))
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()> {

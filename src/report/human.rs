@@ -4,11 +4,17 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use super::{PackageReport, Report, TargetReport};
 use crate::resolve::Kind;
+use crate::verdict::TargetVerdict;
+use crate::verdict::recommend::Recommendation;
 
 const WIDTH: u16 = 100;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    if let Some(recommendation) = &report.recommendation {
+        out.push_str(&recommendation_text(recommendation));
+        out.push('\n');
+    }
     for target in &report.targets {
         out.push_str(&summary_line(target));
         out.push('\n');
@@ -28,11 +34,8 @@ pub fn render(report: &Report) -> String {
                 package.name
             ));
         }
-        for (soname, packages) in &target.system_libs_needed {
-            out.push_str(&format!(
-                "    needs {soname} from the system (for {})\n",
-                packages.join(", ")
-            ));
+        if let Some(verdict) = &target.verdict {
+            out.push_str(&verdict_lines(target, verdict));
         }
         for (package, version) in target.glibc_too_new() {
             out.push_str(&format!(
@@ -70,16 +73,105 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The answer first: the image, why, and the exact lines to add.
+fn recommendation_text(recommendation: &Recommendation) -> String {
+    let mut out = String::new();
+    match &recommendation.image {
+        Some(image) => {
+            let size = recommendation
+                .estimated_size_bytes
+                .map(|b| format!(", about {}", megabytes(b)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "Use {image} ({}{size}).\n",
+                recommendation.verdict.as_str()
+            ));
+        }
+        None => out.push_str("No checked image can install these requirements.\n"),
+    }
+    out.push_str(&format!("  {}\n", recommendation.why));
+    if !recommendation.dockerfile_lines.is_empty() {
+        out.push_str("  Add to your Dockerfile:\n");
+        for line in &recommendation.dockerfile_lines {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    if let Some(build) = &recommendation.build {
+        out.push_str(&format!(
+            "  Build in a {} stage ({} to add there: {}); multi-stage final image ~{}, building in place and keeping the tools ~{}.\n",
+            build.builder_image,
+            recommendation.build_packages.len(),
+            if recommendation.build_packages.is_empty() { "none".to_string() } else { recommendation.build_packages.join(" ") },
+            build.multi_stage_bytes.map(megabytes).unwrap_or_else(|| "?".into()),
+            build.in_place_bytes.map(megabytes).unwrap_or_else(|| "?".into()),
+        ));
+        out.push_str("  --dockerfile-out Dockerfile writes the whole file.\n");
+    }
+    let others: Vec<String> = recommendation
+        .alternatives
+        .iter()
+        .filter(|a| Some(&a.image) != recommendation.image.as_ref())
+        .map(|a| {
+            let size = a
+                .estimated_size_bytes
+                .map(megabytes)
+                .unwrap_or_else(|| "size unknown".into());
+            format!("{} {} ({size})", a.image, a.verdict.as_str())
+        })
+        .collect();
+    if !others.is_empty() {
+        out.push_str(&format!("  Other images, by size: {}\n", others.join("; ")));
+    }
+    out
+}
+
+/// What an image lacks and what to add there; notes with `-v`.
+fn verdict_lines(target: &TargetReport, verdict: &TargetVerdict) -> String {
+    let mut out = String::new();
+    for (soname, packages) in &verdict.missing_sonames {
+        let needed_by = target
+            .system_libs_needed
+            .get(soname)
+            .map(|p| p.join(", "))
+            .unwrap_or_default();
+        match packages.as_slice() {
+            [] => out.push_str(&format!(
+                "    lacks {soname} (for {needed_by}): no package provides it here\n"
+            )),
+            _ => out.push_str(&format!(
+                "    lacks {soname} (for {needed_by}): add {}\n",
+                packages.join(" ")
+            )),
+        }
+    }
+    if !verdict.system_packages.build.is_empty() {
+        out.push_str(&format!(
+            "    to build here, add {}\n",
+            verdict.system_packages.build.join(" ")
+        ));
+    }
+    if crate::diag::level() >= 2 {
+        for note in &verdict.notes {
+            out.push_str(&format!("    note: {note}\n"));
+        }
+    }
+    out
+}
+
+fn megabytes(bytes: u64) -> String {
+    if bytes >= 1_000_000_000 {
+        format!("{:.2} GB", bytes as f64 / 1e9)
+    } else {
+        format!("{} MB", (bytes + 500_000) / 1_000_000)
+    }
+}
+
 fn summary_line(target: &TargetReport) -> String {
     let s = &target.summary;
-    let verdict = if target.could_not_check() {
-        "COULD NOT CHECK"
-    } else if !target.resolution.ok || s.none > 0 {
-        "FAILS"
-    } else if s.sdists > 0 || s.not_inspected > 0 {
-        "BUILDS FROM SOURCE"
-    } else {
-        "wheels only"
+    let verdict = match target.verdict.as_ref().map(|v| v.verdict) {
+        Some(verdict) => verdict.as_str().to_uppercase(),
+        None if target.could_not_check() => "UNKNOWN".to_string(),
+        None => "NOT JUDGED".to_string(),
     };
     let mut line = format!(
         "{:<42} {verdict}: {} wheels, {} sdists, {} without a usable file",

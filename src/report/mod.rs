@@ -1,5 +1,6 @@
 //! Reports: the data every format shows, and the formats.
 
+pub mod dockerfile;
 pub mod human;
 pub mod json;
 
@@ -14,6 +15,8 @@ use crate::inspect::needs::{self, ElfReport};
 use crate::resolve::{Kind, Outcome, ResolvedPackage};
 use crate::tags::{Libc, Tag, TagPriority};
 use crate::target::Target;
+use crate::verdict::TargetVerdict;
+use crate::verdict::recommend::Recommendation;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -22,6 +25,8 @@ pub struct Report {
     pub schema_version: u32,
     pub wheelcheck_version: &'static str,
     pub python: String,
+    /// The image to use and what to add; see the README for how it is chosen.
+    pub recommendation: Option<Recommendation>,
     pub targets: Vec<TargetReport>,
 }
 
@@ -31,6 +36,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             wheelcheck_version: env!("CARGO_PKG_VERSION"),
             python,
+            recommendation: None,
             targets,
         }
     }
@@ -55,6 +61,22 @@ pub struct TargetReport {
     pub glibc_max: Option<String>,
     pub glibcxx_max: Option<String>,
     pub bytes: Bytes,
+    /// The verdict and what to add (`verdict`, `missing_sonames`, `system_packages`,
+    /// `estimated_size_bytes`, ...), flattened into the target.
+    #[serde(flatten)]
+    pub verdict: Option<TargetVerdict>,
+    /// Where source builds would be done in a multi-stage file, for the recommendation.
+    #[serde(skip)]
+    pub builder: Option<Builder>,
+}
+
+/// The builder stage for this target's source builds.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    pub image: String,
+    pub packages: Vec<String>,
+    /// What the build packages would add to this image if left installed.
+    pub toolchain_bytes: u64,
 }
 
 /// What reading the wheels cost, against what downloading them would.
@@ -64,6 +86,8 @@ pub struct Bytes {
     pub elf_fetched: u64,
     /// Total size of the chosen wheels.
     pub wheels_total: u64,
+    /// What the chosen wheels take once installed (their members' uncompressed sizes).
+    pub wheels_installed: u64,
 }
 
 /// The ELF step's results for one target, by package name.
@@ -71,6 +95,7 @@ pub struct Inspection {
     pub elf: BTreeMap<String, ElfReport>,
     pub bytes_fetched: u64,
     pub wheels_total: u64,
+    pub wheels_installed: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +185,8 @@ impl TargetReport {
             glibc_max: None,
             glibcxx_max: None,
             bytes: Bytes::default(),
+            verdict: None,
+            builder: None,
         }
     }
 
@@ -186,6 +213,7 @@ impl TargetReport {
         self.bytes = Bytes {
             elf_fetched: inspection.bytes_fetched,
             wheels_total: inspection.wheels_total,
+            wheels_installed: inspection.wheels_installed,
         };
     }
 

@@ -164,6 +164,25 @@ pub fn musl_style_libc_need() -> Vec<u8> {
     build(&spec, "cc", &["-nostdlib"]).0
 }
 
+/// An object as a musllinux wheel has it: linked against musl's loader name
+/// (`libc.musl-x86_64.so.1`, stubbed) and the given libraries, never glibc.
+pub fn musl_object_needing(sonames: &[&str]) -> Vec<u8> {
+    let mut needed_libs: Vec<(String, String)> = sonames
+        .iter()
+        .map(|s| (s.to_string(), "int stub(void) { return 1; }".to_string()))
+        .collect();
+    needed_libs.push((
+        "libc.musl-x86_64.so.1".into(),
+        "int musl_stub(void) { return 0; }".into(),
+    ));
+    let spec = SharedObject {
+        source: "int entry(void) { return 0; }".into(),
+        needed_libs,
+        ..SharedObject::default()
+    };
+    build(&spec, "cc", &["-nostdlib"]).0
+}
+
 /// A C++ extension, which needs `libstdc++.so.6` with `GLIBCXX_*` and `CXXABI_*` versions;
 /// `None` when there is no `c++` compiler.
 pub fn cpp_extension() -> Option<Vec<u8>> {
