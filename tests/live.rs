@@ -77,3 +77,42 @@ fn seed_data_science_list_resolves_with_numpy_wheels() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the public package index"]
+fn opencv_on_slim_asks_for_the_gl_and_glib_packages_and_nothing_slim_ships() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "opencv-python\n").unwrap();
+    let run = wheelcheck(
+        dir.path(),
+        cache.path(),
+        &[
+            "requirements.txt",
+            "--format",
+            "json",
+            "--python",
+            "3.12",
+            "--image",
+            "slim",
+        ],
+    );
+    let report = run.json();
+    let slim = target(&report, "python:3.12-slim-trixie", "x86_64");
+    assert_eq!(slim["verdict"], "works-with-packages", "{slim:#}");
+    let missing = slim["missing_sonames"].as_object().unwrap();
+    assert_eq!(missing["libGL.so.1"][0], "libgl1");
+    assert_eq!(missing["libglib-2.0.so.0"][0], "libglib2.0-0t64");
+    let runtime: Vec<&str> = slim["system_packages"]["runtime"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for shipped in ["zlib1g", "libstdc++6", "libgcc-s1", "libc6"] {
+        assert!(
+            !runtime.contains(&shipped),
+            "asks for {shipped}, which slim ships: {runtime:?}"
+        );
+    }
+}

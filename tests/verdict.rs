@@ -254,3 +254,39 @@ fn human_report_leads_with_the_recommendation() {
         run.stdout
     );
 }
+
+#[test]
+fn among_images_that_need_builds_the_one_with_fewer_builds_wins() {
+    let psycopg = Meta::new("psycopg2", "2.9.9").metadata_version("2.2");
+    let only_glibc = needing(&[]);
+    let world = World::new(vec![
+        (
+            "psycopg2",
+            vec![IndexFile::from(sdist_tar_gz(&psycopg, &[]))],
+        ),
+        (
+            "fastlib",
+            vec![
+                native("fastlib", GLIBC_TAG, &only_glibc),
+                IndexFile::from(sdist_tar_gz(
+                    &Meta::new("fastlib", "1.0").metadata_version("2.2"),
+                    &[],
+                )),
+            ],
+        ),
+    ]);
+    let (report, _) = world.json("psycopg2==2.9.9\nfastlib\n", &[SLIM, ALPINE]);
+    // Alpine is smaller but builds two packages; slim builds one.
+    assert_eq!(
+        target(&report, ALPINE, "x86_64")["built_from_source"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        report["recommendation"]["image"], SLIM,
+        "{:#}",
+        report["recommendation"]
+    );
+}

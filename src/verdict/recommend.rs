@@ -25,6 +25,8 @@ pub struct Alternative {
     pub estimated_size_bytes: Option<u64>,
     pub runtime_packages: Vec<String>,
     pub build_packages: Vec<String>,
+    /// Packages built from source there (the most on any architecture).
+    pub built_from_source: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +58,7 @@ pub struct Recommendation {
 }
 
 /// Several architectures of one image: it counts as working only if it works on each, and its
-/// size is the largest.
+/// size and number of source builds are the largest.
 fn by_image<'a>(checked: &'a [Checked<'a>]) -> Vec<Alternative> {
     let mut images: BTreeMap<&str, Alternative> = BTreeMap::new();
     for one in checked {
@@ -66,6 +68,7 @@ fn by_image<'a>(checked: &'a [Checked<'a>]) -> Vec<Alternative> {
             estimated_size_bytes: one.verdict.estimated_size_bytes,
             runtime_packages: Vec::new(),
             build_packages: Vec::new(),
+            built_from_source: 0,
         });
         entry.verdict = entry.verdict.max(one.verdict.verdict);
         entry.estimated_size_bytes = entry
@@ -79,11 +82,17 @@ fn by_image<'a>(checked: &'a [Checked<'a>]) -> Vec<Alternative> {
             &mut entry.build_packages,
             &one.verdict.system_packages.build,
         );
+        entry.built_from_source = entry
+            .built_from_source
+            .max(one.verdict.built_from_source.len());
     }
     let mut ranked: Vec<Alternative> = images.into_values().collect();
+    // Working images by size; among images that need builds, fewer builds first (each one is a
+    // compiler run that can fail), then size.
     ranked.sort_by_key(|a| {
         (
             a.verdict.max(Verdict::WorksWithPackages),
+            a.built_from_source,
             a.estimated_size_bytes.unwrap_or(u64::MAX),
             a.runtime_packages.len(),
         )
