@@ -60,6 +60,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub dockerfile_out: Option<PathBuf>,
 
+    /// With --dockerfile-out, build sdists in the final image (build packages removed in the
+    /// same RUN) instead of a multi-stage build.
+    #[arg(long, requires = "dockerfile_out")]
+    pub build_in_place: bool,
+
     /// Use only the cache; fail on anything not cached.
     #[arg(long, conflicts_with = "refresh")]
     pub offline: bool,

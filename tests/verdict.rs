@@ -236,6 +236,29 @@ fn an_sdist_needs_a_build_with_its_build_and_runtime_packages_and_a_multi_stage_
         !final_stage.contains("libpq-dev") && !final_stage.contains("build-essential"),
         "build tools leaked: {text}"
     );
+
+    let run = world.run(
+        "psycopg2==2.9.9\n",
+        &[
+            "--image",
+            ALPINE,
+            "--dockerfile-out",
+            dockerfile.to_str().unwrap(),
+            "--build-in-place",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(&dockerfile).unwrap();
+    assert!(!text.contains("AS builder"), "{text}");
+    assert!(
+        text.contains("apk add --no-cache --virtual .build-deps"),
+        "{text}"
+    );
+    assert!(text.contains("apk del --no-network .build-deps"), "{text}");
+    assert!(
+        text.contains("libpq-dev") && text.contains("RUN apk add --no-cache libpq\n"),
+        "{text}"
+    );
 }
 
 #[test]

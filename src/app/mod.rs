@@ -85,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .unwrap_or_else(|| "requirements.txt".into());
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
     if let Some(path) = &args.dockerfile_out {
-        write_dockerfile(path, &report)?;
+        write_dockerfile(path, &report, args.build_in_place)?;
     }
     let text = match args.format {
         Format::Human => report::human::render(&report),
@@ -165,8 +165,14 @@ fn recommend_for(
     )
 }
 
-fn write_dockerfile(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let Some(plan) = report.recommendation.as_ref().and_then(|r| r.plan.as_ref()) else {
+fn write_dockerfile(path: &Path, report: &Report, in_place: bool) -> anyhow::Result<()> {
+    let recommendation = report.recommendation.as_ref();
+    let plan = match recommendation {
+        Some(r) if in_place && r.in_place_plan.is_some() => r.in_place_plan.as_ref(),
+        Some(r) => r.plan.as_ref(),
+        None => None,
+    };
+    let Some(plan) = plan else {
         anyhow::bail!(InputError(format!(
             "no Dockerfile written to {}: no checked image can install these requirements",
             path.display()

@@ -55,6 +55,9 @@ pub struct Recommendation {
     pub alternatives: Vec<Alternative>,
     #[serde(skip)]
     pub plan: Option<DockerPlan>,
+    /// The same, building in the final image instead (`--build-in-place`).
+    #[serde(skip)]
+    pub in_place_plan: Option<DockerPlan>,
 }
 
 /// Several architectures of one image: it counts as working only if it works on each, and its
@@ -190,6 +193,7 @@ pub fn recommend(
                 build: None,
                 alternatives,
                 plan: Some(plan),
+                in_place_plan: None,
             }
         }
     }
@@ -247,6 +251,15 @@ fn with_build(
         built_from_source: built,
         comments: vec![why.clone()],
     };
+    let in_place_plan = DockerPlan {
+        build: Some(BuildPlan::InPlace {
+            build_packages: best.build_packages.clone(),
+        }),
+        comments: vec![format!(
+            "{why}. Built in place instead (--build-in-place): the build packages are removed in the same RUN"
+        )],
+        ..plan.clone()
+    };
     Recommendation {
         image: Some(best.image.clone()),
         verdict: best.verdict,
@@ -258,6 +271,7 @@ fn with_build(
         build: Some(comparison),
         alternatives,
         plan: Some(plan),
+        in_place_plan: Some(in_place_plan),
     }
 }
 
@@ -273,6 +287,7 @@ fn nothing(alternatives: Vec<Alternative>, why: String) -> Recommendation {
         dockerfile_lines: Vec::new(),
         alternatives,
         plan: None,
+        in_place_plan: None,
     }
 }
 
