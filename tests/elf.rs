@@ -453,3 +453,26 @@ fn set_declared_size(zip: &mut [u8], name: &str, size: u32) {
     assert_eq!(&zip[header..header + 4], b"PK\x01\x02");
     zip[header + 24..header + 28].copy_from_slice(&size.to_le_bytes());
 }
+
+#[test]
+fn the_gpu_drivers_libraries_are_provided_by_the_host_not_missing() {
+    let so = build_shared_object(&SharedObject {
+        source: "int entry(void) { return 0; }".into(),
+        needed_libs: vec![(
+            "libcuda.so.1".into(),
+            "int cuInit(int f) { return f; }".into(),
+        )],
+        ..SharedObject::default()
+    });
+    let world = World::new(vec![(
+        "gpu",
+        vec![native("gpu", GLIBC_TAG, &[("gpu/_C.so", &so)])],
+    )]);
+    let report = world.run("gpu\n", &[SLIM]).json();
+    let elf = elf(&report, SLIM, "gpu");
+    assert_eq!(strings(&elf["provided_by_host"]), ["libcuda.so.1"]);
+    assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");
+    let target = target(&report, SLIM, "x86_64");
+    assert_eq!(target["verdict"], "works", "{target:#}");
+    assert_eq!(target["host_libraries"]["libcuda.so.1"][0], "gpu");
+}

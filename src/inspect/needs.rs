@@ -28,6 +28,8 @@ pub struct ElfReport {
     pub provided_by_other_wheels: BTreeMap<String, String>,
     /// Needed libraries that the C library itself provides (libc.so.6, libm.so.6, ...).
     pub provided_by_libc: BTreeSet<String>,
+    /// Needed libraries the container runtime mounts from the host (the GPU driver's).
+    pub provided_by_host: BTreeSet<String>,
     /// Highest version needed per namespace (GLIBC, GLIBCXX, CXXABI, GCC, ...).
     pub symbol_versions: BTreeMap<String, String>,
     pub arch_mismatch: bool,
@@ -120,6 +122,8 @@ fn report_for(
                     .insert(needed.clone(), package.to_string());
             } else if libc_sonames.provides(libc, needed) {
                 report.provided_by_libc.insert(needed.clone());
+            } else if libc_sonames.host_provides(needed) {
+                report.provided_by_host.insert(needed.clone());
             } else {
                 report.needed_from_system.insert(needed.clone());
             }

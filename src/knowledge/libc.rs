@@ -10,6 +10,7 @@ use crate::tags::Libc;
 struct File {
     glibc: Provided,
     musl: Provided,
+    host: Provided,
 }
 
 #[derive(Debug, Deserialize)]
@@ -21,6 +22,7 @@ struct Provided {
 pub struct LibcSonames {
     glibc: BTreeSet<String>,
     musl: BTreeSet<String>,
+    host: BTreeSet<String>,
 }
 
 impl LibcSonames {
@@ -30,7 +32,13 @@ impl LibcSonames {
         LibcSonames {
             glibc: file.glibc.provided,
             musl: file.musl.provided,
+            host: file.host.provided,
         }
+    }
+
+    /// Provided by the host through the container runtime (the GPU driver's libraries).
+    pub fn host_provides(&self, soname: &str) -> bool {
+        self.host.contains(soname)
     }
 
     pub fn provides(&self, libc: Libc, soname: &str) -> bool {
@@ -59,5 +67,7 @@ mod tests {
         assert!(sonames.provides(musl, "libc.musl-aarch64.so.1"));
         assert!(!sonames.provides(musl, "libstdc++.so.6"));
         assert!(!sonames.provides(glibc, "libgomp.so.1"));
+        assert!(sonames.host_provides("libcuda.so.1"));
+        assert!(!sonames.host_provides("libgomp.so.1"));
     }
 }

@@ -144,6 +144,12 @@ fn verdict_lines(target: &TargetReport, verdict: &TargetVerdict) -> String {
             )),
         }
     }
+    for (soname, packages) in &verdict.host_libraries {
+        out.push_str(&format!(
+            "    needs {soname} from the host's GPU driver (for {}): run on a GPU host with the NVIDIA Container Toolkit\n",
+            packages.join(", ")
+        ));
+    }
     if !verdict.system_packages.build.is_empty() {
         out.push_str(&format!(
             "    to build here, add {}\n",

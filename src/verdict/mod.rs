@@ -67,6 +67,9 @@ pub struct TargetVerdict {
     pub reasons: Vec<String>,
     /// Sonames the image lacks → the packages that provide them (empty: no package does).
     pub missing_sonames: BTreeMap<String, Vec<String>>,
+    /// Sonames the container runtime must mount from the host (the GPU driver's) → the packages
+    /// needing them.
+    pub host_libraries: BTreeMap<String, Vec<String>>,
     pub system_packages: SystemPackages,
     pub built_from_source: Vec<String>,
     pub estimated_size_bytes: Option<u64>,
@@ -99,6 +102,7 @@ impl Judge<'_> {
             verdict: Verdict::Works,
             reasons: Vec::new(),
             missing_sonames: BTreeMap::new(),
+            host_libraries: host_libraries(report),
             system_packages: SystemPackages::default(),
             built_from_source: sdists
                 .iter()
@@ -204,6 +208,19 @@ impl Judge<'_> {
             .size_bytes
             .map(|base| base + verdict.size.wheels + packages);
     }
+}
+
+fn host_libraries(report: &TargetReport) -> BTreeMap<String, Vec<String>> {
+    let mut libraries: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for package in &report.packages {
+        for soname in package.elf.iter().flat_map(|e| &e.provided_by_host) {
+            libraries
+                .entry(soname.clone())
+                .or_default()
+                .push(package.name.clone());
+        }
+    }
+    libraries
 }
 
 /// The verdict from the worst finding: failures, then unknowns, then builds, then packages.
