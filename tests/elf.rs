@@ -17,40 +17,6 @@ fn native(name: &str, tag: &str, files: &[(&str, &[u8])]) -> IndexFile {
     IndexFile::from(wheel(&Meta::new(name, "1.0"), tag, files))
 }
 
-struct World {
-    index: FixtureIndex,
-    dir: tempfile::TempDir,
-    cache: tempfile::TempDir,
-}
-
-impl World {
-    fn new(projects: Vec<(&str, Vec<IndexFile>)>) -> World {
-        World {
-            index: FixtureIndex::start(projects, PageFormat::Json),
-            dir: tempfile::tempdir().unwrap(),
-            cache: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, requirements: &str, images: &[&str]) -> Run {
-        std::fs::write(self.dir.path().join("requirements.txt"), requirements).unwrap();
-        let url = self.index.simple_url();
-        let mut args = vec![
-            "requirements.txt",
-            "--index-url",
-            &url,
-            "--format",
-            "json",
-            "--python",
-            "3.12",
-        ];
-        for image in images {
-            args.extend(["--image", image]);
-        }
-        wheelcheck(self.dir.path(), self.cache.path(), &args)
-    }
-}
-
 fn elf<'a>(report: &'a Value, image: &str, name: &str) -> &'a Value {
     &package(report, image, "x86_64", name)["elf"]
 }
@@ -71,7 +37,7 @@ fn a_library_outside_the_wheel_is_needed_from_the_system() {
         "demo",
         vec![native("demo", GLIBC_TAG, &[("demo/_ext.so", &so.object)])],
     )]);
-    let run = world.run("demo\n", &[SLIM]);
+    let run = world.run_json("demo\n", &[SLIM]);
     let report = run.json();
     let elf = elf(&report, SLIM, "demo");
     assert_eq!(elf["analysis"], "done");
@@ -100,7 +66,7 @@ fn symbol_versions_give_the_highest_glibc_and_a_too_new_one_is_named() {
             vec![native("future", GLIBC_TAG, &[("future/_ext.so", &newer)])],
         ),
     ]);
-    let report = world.run("recent\n", &[BOOKWORM]).json();
+    let report = world.run_json("recent\n", &[BOOKWORM]).json();
     assert_eq!(
         elf(&report, BOOKWORM, "recent")["symbol_versions"]["GLIBC"],
         version
@@ -145,7 +111,7 @@ fn libraries_bundled_behind_an_rpath_are_provided_by_the_wheel() {
             ],
         )],
     )]);
-    let report = world.run("mypkg\n", &[SLIM]).json();
+    let report = world.run_json("mypkg\n", &[SLIM]).json();
     let elf = elf(&report, SLIM, "mypkg");
     assert_eq!(elf["files"], 2);
     assert_eq!(strings(&elf["provided_by_wheel"]), ["libfoo-1a2b3c4d.so.1"]);
@@ -174,7 +140,7 @@ fn a_library_shipped_by_another_wheel_of_the_set_is_provided_by_it() {
             )],
         ),
     ]);
-    let report = world.run("consumer\n", &[SLIM]).json();
+    let report = world.run_json("consumer\n", &[SLIM]).json();
     let elf = elf(&report, SLIM, "consumer");
     assert_eq!(
         elf["provided_by_other_wheels"]["libwcdemo.so.1"],
@@ -196,7 +162,7 @@ fn musls_libc_so_need_is_provided_by_musl() {
         "rusty",
         vec![native("rusty", MUSL_TAG, &[("rusty/_ext.so", &so)])],
     )]);
-    let report = world.run("rusty\n", &[ALPINE]).json();
+    let report = world.run_json("rusty\n", &[ALPINE]).json();
     let elf = elf(&report, ALPINE, "rusty");
     assert_eq!(strings(&elf["provided_by_libc"]), ["libc.so"]);
     assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");
@@ -211,7 +177,7 @@ fn a_cpp_extension_needs_libstdcxx_with_its_glibcxx_version() {
         "cxx",
         vec![native("cxx", GLIBC_TAG, &[("cxx/_ext.so", &so)])],
     )]);
-    let report = world.run("cxx\n", &[SLIM]).json();
+    let report = world.run_json("cxx\n", &[SLIM]).json();
     let elf = elf(&report, SLIM, "cxx");
     assert!(
         strings(&elf["needed_from_system"]).contains(&"libstdc++.so.6".to_string()),
@@ -277,7 +243,7 @@ fn pure_python_wheels_need_nothing_and_cost_no_member_request() {
             &[("pure/__init__.py", b"x = 1\n")],
         )],
     )]);
-    let report = world.run("pure\n", &[SLIM]).json();
+    let report = world.run_json("pure\n", &[SLIM]).json();
     assert_eq!(elf(&report, SLIM, "pure")["analysis"], "none (pure Python)");
     let wheel_requests = world
         .index
@@ -303,7 +269,7 @@ fn only_elf_members_are_fetched_by_range_and_a_second_run_reads_nothing() {
             &[("demo/big_data.txt", &filler), ("demo/_ext.so", &so.object)],
         )],
     )]);
-    let first = world.run("demo\n", &[SLIM, "python:3.12-trixie"]);
+    let first = world.run_json("demo\n", &[SLIM, "python:3.12-trixie"]);
     let requests = world.index.requests();
     let wheel_requests: Vec<_> = requests
         .iter()
@@ -326,7 +292,7 @@ fn only_elf_members_are_fetched_by_range_and_a_second_run_reads_nothing() {
     );
 
     world.index.clear_log();
-    let second = world.run("demo\n", &[SLIM, "python:3.12-trixie"]);
+    let second = world.run_json("demo\n", &[SLIM, "python:3.12-trixie"]);
     assert_eq!(first.stdout, second.stdout);
     assert!(
         world
@@ -351,7 +317,7 @@ fn a_broken_elf_member_fails_the_analysis_and_the_target_is_not_fine() {
             )],
         )],
     )]);
-    let run = world.run("broken\n", &[SLIM]);
+    let run = world.run_json("broken\n", &[SLIM]);
     let report = run.json();
     let elf = elf(&report, SLIM, "broken");
     assert!(
@@ -359,7 +325,7 @@ fn a_broken_elf_member_fails_the_analysis_and_the_target_is_not_fine() {
         "{elf}"
     );
     assert_eq!(run.code, 3, "could not check: {}", run.stderr);
-    let human = world.run("broken\n", &[SLIM]);
+    let human = world.run_json("broken\n", &[SLIM]);
     assert_eq!(human.code, 3);
 }
 
@@ -379,7 +345,7 @@ fn a_member_lying_about_its_size_is_refused_without_inflating_it() {
             built.bytes,
         ))],
     )]);
-    let run = world.run("bomb\n", &[SLIM]);
+    let run = world.run_json("bomb\n", &[SLIM]);
     let elf = elf(&run.json(), SLIM, "bomb").clone();
     let analysis = elf["analysis"].as_str().unwrap();
     assert!(
@@ -405,7 +371,7 @@ fn a_truncated_wheel_fails_clearly() {
             half,
         ))],
     )]);
-    let run = world.run("cut\n", &[SLIM]);
+    let run = world.run_json("cut\n", &[SLIM]);
     let report = run.json();
     let target = target(&report, SLIM, "x86_64");
     assert_eq!(target["resolution"]["ok"], false, "{target}");
@@ -468,7 +434,7 @@ fn the_gpu_drivers_libraries_are_provided_by_the_host_not_missing() {
         "gpu",
         vec![native("gpu", GLIBC_TAG, &[("gpu/_C.so", &so)])],
     )]);
-    let report = world.run("gpu\n", &[SLIM]).json();
+    let report = world.run_json("gpu\n", &[SLIM]).json();
     let elf = elf(&report, SLIM, "gpu");
     assert_eq!(strings(&elf["provided_by_host"]), ["libcuda.so.1"]);
     assert!(strings(&elf["needed_from_system"]).is_empty(), "{elf}");

@@ -34,39 +34,6 @@ fn native(name: &str, tag: &str, so: &[u8]) -> IndexFile {
     IndexFile::from(wheel(&Meta::new(name, "1.0"), tag, &[(path.as_str(), so)]))
 }
 
-struct World {
-    index: FixtureIndex,
-    dir: tempfile::TempDir,
-    cache: tempfile::TempDir,
-}
-
-impl World {
-    fn new(projects: Vec<(&str, Vec<IndexFile>)>) -> World {
-        World {
-            index: FixtureIndex::start(projects, PageFormat::Json),
-            dir: tempfile::tempdir().unwrap(),
-            cache: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, requirements: &str, extra: &[&str]) -> Run {
-        std::fs::write(self.dir.path().join("requirements.txt"), requirements).unwrap();
-        let url = self.index.simple_url();
-        let mut args = vec!["requirements.txt", "--index-url", &url, "--python", "3.12"];
-        args.extend_from_slice(extra);
-        wheelcheck(self.dir.path(), self.cache.path(), &args)
-    }
-
-    fn json(&self, requirements: &str, images: &[&str]) -> (Value, i32) {
-        let mut extra = vec!["--format", "json"];
-        for image in images {
-            extra.extend(["--image", image]);
-        }
-        let run = self.run(requirements, &extra);
-        (run.json(), run.code)
-    }
-}
-
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()

@@ -9,7 +9,9 @@ pub mod cli;
 pub mod dist;
 pub mod elf;
 pub mod server;
+pub mod world;
 
 pub use cli::{Run, package, target, wheelcheck, wheelcheck_with_env};
 pub use dist::{Built, Meta, sdist_tar_gz, sdist_zip, wheel};
 pub use server::{Fault, FixtureIndex, IndexFile, Logged, PageFormat};
+pub use world::World;
