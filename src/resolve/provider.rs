@@ -155,9 +155,8 @@ impl<'a> Provider<'a> {
         for (name, page) in wanted.into_iter().zip(pages) {
             let files = match page {
                 Ok(files) => files,
-                Err(IndexError::NoSuchProject { .. }) => {
-                    let reason = page_error_text(name, self.index);
-                    self.missing.borrow_mut().insert(name.clone(), reason);
+                Err(missing @ IndexError::NoSuchProject { .. }) => {
+                    self.missing.borrow_mut().insert(name.clone(), missing.to_string());
                     Arc::new(Vec::new())
                 }
                 Err(err) => return Err(err.into()),
@@ -469,9 +468,6 @@ pub struct Priority {
     order: std::cmp::Reverse<usize>,
 }
 
-fn page_error_text(name: &PackageName, _index: &Index) -> String {
-    format!("no project named `{name}` on the index")
-}
 
 impl DependencyProvider for Provider<'_> {
     type P = Pkg;
