@@ -1,10 +1,12 @@
 //! The index's project pages: the JSON simple API (PEP 691) and the HTML one (PEP 503), both read
 //! into one list of [`IndexFile`]s.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use url::Url;
 
 /// One distribution file listed on a project page.
@@ -57,84 +59,111 @@ pub fn parse_page(
     }
 }
 
+// The page is read without copying: a large project (thousands of files, most of them for
+// Windows or macOS) costs only the files a Linux image could install.
 #[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+struct JsonPage<'a> {
+    #[serde(borrow)]
+    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: std::collections::HashMap<String, String>,
-    #[serde(rename = "requires-python", default)]
-    requires_python: Option<String>,
-    #[serde(default)]
-    yanked: Option<Yanked>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(default, borrow)]
+    hashes: Hashes<'a>,
+    #[serde(rename = "requires-python", default, borrow)]
+    requires_python: Option<Cow<'a, str>>,
+    /// `false`, `true` or a reason string (PEP 592).
+    #[serde(default, borrow)]
+    yanked: Option<&'a RawValue>,
     #[serde(default)]
     size: Option<u64>,
-    #[serde(rename = "core-metadata", default)]
-    core_metadata: Option<MetadataFlag>,
-    #[serde(rename = "dist-info-metadata", default)]
-    dist_info_metadata: Option<MetadataFlag>,
+    /// `false`, `true` or a map of hashes (PEP 658 / 714).
+    #[serde(rename = "core-metadata", default, borrow)]
+    core_metadata: Option<&'a RawValue>,
+    #[serde(rename = "dist-info-metadata", default, borrow)]
+    dist_info_metadata: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Yanked {
-    Flag(bool),
-    Reason(String),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum MetadataFlag {
-    Flag(bool),
-    Hashes(std::collections::HashMap<String, String>),
-}
-
-impl MetadataFlag {
-    fn present(&self) -> bool {
-        match self {
-            MetadataFlag::Flag(flag) => *flag,
-            MetadataFlag::Hashes(_) => true,
-        }
-    }
-
-    fn sha256(&self) -> Option<String> {
-        match self {
-            MetadataFlag::Hashes(hashes) => hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
-            MetadataFlag::Flag(_) => None,
-        }
-    }
+#[derive(Deserialize, Default)]
+struct Hashes<'a> {
+    #[serde(default, borrow)]
+    sha256: Option<Cow<'a, str>>,
 }
 
 fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
     let page: JsonPage = serde_json::from_str(text)?;
-    Ok(page
+    let mut files = Vec::new();
+    for file in page
         .files
         .into_iter()
-        .filter_map(|file| {
-            let url = base.join(&file.url).ok()?;
-            let yanked = match file.yanked {
-                Some(Yanked::Flag(true)) => Some(String::new()),
-                Some(Yanked::Reason(reason)) => Some(reason),
-                _ => None,
-            };
-            let metadata = file.core_metadata.or(file.dist_info_metadata);
-            Some(IndexFile {
-                sha256: file.hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
-                requires_python: parse_requires_python(file.requires_python.as_deref()),
-                has_metadata_file: metadata.as_ref().is_some_and(|m| m.present()),
-                metadata_sha256: metadata.as_ref().and_then(|m| m.sha256()),
-                filename: file.filename,
-                url,
-                yanked,
-                size: file.size,
-            })
-        })
-        .collect())
+        .filter(|f| linux_could_use(&f.filename))
+    {
+        let Ok(url) = base.join(&file.url) else {
+            continue;
+        };
+        let metadata = file.core_metadata.or(file.dist_info_metadata);
+        let (has_metadata_file, metadata_sha256) = metadata_flag(metadata)?;
+        files.push(IndexFile {
+            sha256: file.hashes.sha256.map(|h| h.to_ascii_lowercase()),
+            requires_python: parse_requires_python(file.requires_python.as_deref()),
+            has_metadata_file,
+            metadata_sha256,
+            yanked: yanked(file.yanked)?,
+            filename: file.filename.into_owned(),
+            url,
+            size: file.size,
+        });
+    }
+    Ok(files)
+}
+
+/// Wheels built only for other systems (`win_amd64`, `macosx_11_0_arm64`, ...) can never be
+/// chosen on a Linux image, so they are dropped while the page is read.
+fn linux_could_use(filename: &str) -> bool {
+    let Some(stem) = filename.strip_suffix(".whl") else {
+        return true;
+    };
+    let platforms = stem.rsplit('-').next().unwrap_or_default();
+    platforms
+        .split('.')
+        .any(|platform| platform == "any" || platform.contains("linux"))
+}
+
+fn yanked(value: Option<&RawValue>) -> Result<Option<String>, serde_json::Error> {
+    Ok(
+        match value
+            .map(|v| serde_json::from_str::<serde_json::Value>(v.get()))
+            .transpose()?
+        {
+            Some(serde_json::Value::Bool(true)) => Some(String::new()),
+            Some(serde_json::Value::String(reason)) => Some(reason),
+            _ => None,
+        },
+    )
+}
+
+fn metadata_flag(value: Option<&RawValue>) -> Result<(bool, Option<String>), serde_json::Error> {
+    Ok(
+        match value
+            .map(|v| serde_json::from_str::<serde_json::Value>(v.get()))
+            .transpose()?
+        {
+            Some(serde_json::Value::Bool(flag)) => (flag, None),
+            Some(serde_json::Value::Object(hashes)) => (
+                true,
+                hashes
+                    .get("sha256")
+                    .and_then(|h| h.as_str())
+                    .map(str::to_ascii_lowercase),
+            ),
+            _ => (false, None),
+        },
+    )
 }
 
 fn parse_html(text: &str, base: &Url) -> Vec<IndexFile> {
@@ -173,7 +202,7 @@ fn anchor_to_file(tag: &tl::HTMLTag, parser: &tl::Parser, base: &Url) -> Option<
     url.set_fragment(None);
     let filename = url.path_segments()?.next_back()?.to_string();
     let filename = percent_decode(&filename);
-    if filename.is_empty() {
+    if filename.is_empty() || !linux_could_use(&filename) {
         return None;
     }
     let _ = parser;
@@ -302,6 +331,45 @@ mod tests {
             files[0].url.as_str(),
             "https://mirror.example/pkgs/demo-1.0.tar.gz"
         );
+    }
+
+    #[test]
+    fn wheels_for_other_systems_are_dropped_while_reading() {
+        let json = r#"{"files":[
+          {"filename":"demo-1.0-cp312-cp312-win_amd64.whl","url":"a","hashes":{}},
+          {"filename":"demo-1.0-cp312-cp312-macosx_11_0_arm64.whl","url":"b","hashes":{}},
+          {"filename":"demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl","url":"c","hashes":{}},
+          {"filename":"demo-1.0-cp312-cp312-musllinux_1_2_aarch64.whl","url":"d","hashes":{}},
+          {"filename":"demo-1.0-py3-none-any.whl","url":"e","hashes":{}, "yanked": true},
+          {"filename":"demo-1.0.tar.gz","url":"f","hashes":{"sha256":"AA","md5":"x"}}]}"#;
+        let files = parse_page(json.as_bytes(), JSON_MEDIA_TYPE, &base()).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                "demo-1.0-cp312-cp312-musllinux_1_2_aarch64.whl",
+                "demo-1.0-py3-none-any.whl",
+                "demo-1.0.tar.gz"
+            ]
+        );
+        assert_eq!(files[2].yanked.as_deref(), Some(""));
+        assert_eq!(files[3].sha256.as_deref(), Some("aa"));
+    }
+
+    #[test]
+    fn json_strings_with_escapes_are_read() {
+        let json = r#"{"files":[{"filename":"demo-1.0.tar.gz","url":"x\/demo-1.0.tar.gz","hashes":{},"requires-python":"\u003e=3.8","yanked":"bad \"build\""}]}"#;
+        let files = parse_page(json.as_bytes(), JSON_MEDIA_TYPE, &base()).unwrap();
+        assert_eq!(
+            files[0].url.as_str(),
+            "https://index.example/simple/demo/x/demo-1.0.tar.gz"
+        );
+        assert_eq!(
+            files[0].requires_python.as_ref().unwrap().to_string(),
+            ">=3.8"
+        );
+        assert_eq!(files[0].yanked.as_deref(), Some("bad \"build\""));
     }
 
     #[test]
