@@ -156,7 +156,9 @@ impl<'a> Provider<'a> {
             let files = match page {
                 Ok(files) => files,
                 Err(missing @ IndexError::NoSuchProject { .. }) => {
-                    self.missing.borrow_mut().insert(name.clone(), missing.to_string());
+                    self.missing
+                        .borrow_mut()
+                        .insert(name.clone(), missing.to_string());
                     Arc::new(Vec::new())
                 }
                 Err(err) => return Err(err.into()),
@@ -467,7 +469,6 @@ pub struct Priority {
     pinned: bool,
     order: std::cmp::Reverse<usize>,
 }
-
 
 impl DependencyProvider for Provider<'_> {
     type P = Pkg;
