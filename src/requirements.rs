@@ -235,9 +235,31 @@ pub fn parse_str(
     parser::parse_in(content, path, env, cwd)
 }
 
+/// No requirements file is this large; a larger one (or `/dev/zero`) is refused, not read.
+const MAX_FILE_SIZE: u64 = 16 << 20;
+
+/// Read a regular file of at most [`MAX_FILE_SIZE`] bytes: devices, FIFOs and directories are
+/// refused so that an include such as `-r /dev/zero` cannot hang or exhaust memory.
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB: not a requirements file",
+            MAX_FILE_SIZE >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads and decodes one requirements file (top-level or included).
 fn read_requirements_file(path: &Path) -> Result<String, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+    let bytes = read_bounded(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound {
             path: path.to_path_buf(),
         },

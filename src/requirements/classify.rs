@@ -317,7 +317,7 @@ fn deduce_helpful_msg(req: &str, cwd: &Path) -> String {
 
 /// pip's `check_first_requirement_in_file`.
 fn first_line_is_requirement(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = super::read_bounded(path) else {
         return false;
     };
     let content = String::from_utf8_lossy(&bytes);

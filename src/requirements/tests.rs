@@ -1305,3 +1305,22 @@ fn parse_str_resolves_includes_next_to_the_given_path() {
     assert_clean(&parsed);
     assert_eq!(names(&parsed.requirements), ["inner"]);
 }
+
+#[test]
+fn devices_and_huge_files_are_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("requirements.txt");
+    std::fs::write(&main, "-r /dev/zero\nrequests\n").unwrap();
+    let parsed = parse_file(&main, &|_| None).unwrap();
+    assert_eq!(parsed.requirements.len(), 1);
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    assert!(
+        parsed.errors[0].message.contains("not a regular file"),
+        "{}",
+        parsed.errors[0]
+    );
+    assert!(matches!(
+        parse_file(Path::new("/dev/zero"), &|_| None),
+        Err(ReadError::Io { .. })
+    ));
+}
