@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod diag;
 pub mod filename;
+pub mod guard;
 pub mod index;
 pub mod inspect;
 pub mod knowledge;

@@ -81,7 +81,7 @@ fn parse_requirements(lines: Vec<String>) -> (Vec<Requirement>, Vec<String>) {
     let mut good = Vec::new();
     let mut bad = Vec::new();
     for line in lines {
-        match Requirement::from_str(&line) {
+        match crate::guard::requirement(&line) {
             Ok(requirement) => good.push(requirement),
             Err(_) => bad.push(line),
         }

@@ -139,7 +139,9 @@ fn parse_markers(markers: &str, name: &str) -> Result<Option<MarkerTree>, String
     if markers.is_empty() {
         return Ok(None);
     }
-    MarkerTree::from_str(markers).map(Some).map_err(|err| {
+    let parsed = crate::guard::guarded(|| MarkerTree::from_str(markers))
+        .ok_or_else(|| format!("Invalid marker: {}", py_strip(markers)))?;
+    parsed.map(Some).map_err(|err| {
         format!(
             "Invalid requirement: '{}': invalid markers: {}",
             py_strip(name),
@@ -151,8 +153,13 @@ fn parse_markers(markers: &str, name: &str) -> Result<Option<MarkerTree>, String
 /// A PEP 508 requirement (`name[extras] specifiers`, `name @ url`), with markers split off
 /// earlier put back in.
 fn named(name: &str, markers: Option<MarkerTree>, cwd: &Path) -> Result<EntryKind, String> {
-    let mut req =
-        Requirement::parse(name, cwd).map_err(|err| invalid_requirement(name, &err, cwd))?;
+    let parsed = crate::guard::guarded(|| Requirement::parse(name, cwd)).ok_or_else(|| {
+        format!(
+            "Invalid requirement: {}: not a valid requirement",
+            py_strip(name)
+        )
+    })?;
+    let mut req = parsed.map_err(|err| invalid_requirement(name, &err, cwd))?;
     if let Some(markers) = markers {
         req.marker = markers;
     }
