@@ -64,7 +64,7 @@ pub(super) fn requirement(line: &str, cwd: &Path) -> Result<Classified, String> 
 /// pip's `parse_editable`: `name[extras] @ url ; markers`, a local project directory (with
 /// optional `[extras]`), a `file:` URL, or a VCS URL with `#egg=name`.
 pub(super) fn editable(target: &str, cwd: &Path) -> Result<Classified, String> {
-    if let Ok(req) = Requirement::<VerbatimUrl>::parse(target, cwd)
+    if let Some(Ok(req)) = crate::guard::guarded(|| Requirement::<VerbatimUrl>::parse(target, cwd))
         && let Some(VersionOrUrl::Url(url)) = &req.version_or_url
     {
         // pip validates the URL as written, not pep508_rs's absolutised version of it.
