@@ -1324,3 +1324,17 @@ fn devices_and_huge_files_are_refused_not_read() {
         Err(ReadError::Io { .. })
     ));
 }
+
+/// Inputs the fuzzer found crashing the parser (fuzz/regressions/requirements/): each must give
+/// errors, not a panic.
+#[test]
+fn fuzzer_crash_inputs_are_errors() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/requirements");
+    for entry in std::fs::read_dir(dir).expect("regression inputs") {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse_str(&text, Path::new("/nonexistent-wheelcheck/requirements.txt"), &|_| None);
+    }
+    let parsed = parse_str("-e x- url\n", Path::new("/nonexistent-wheelcheck/r.txt"), &|_| None);
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+}
