@@ -286,7 +286,8 @@ fn strip_extras(path: &str) -> Result<(String, Vec<ExtraName>), String> {
     }
     let extras = &path[open..];
     let placeholder = format!("placeholder{}", extras.to_lowercase());
-    let parsed = Requirement::<VerbatimUrl>::from_str(&placeholder)
+    let parsed = crate::guard::guarded(|| Requirement::<VerbatimUrl>::from_str(&placeholder))
+        .ok_or_else(|| format!("Invalid extras {extras}"))?
         .map_err(|err| format!("Invalid extras {extras}: {}", err.message))?;
     let without = body[..open].trim_end_matches(is_py_space);
     Ok((without.to_owned(), parsed.extras))
@@ -347,7 +348,7 @@ fn first_line_is_requirement(path: &Path) -> bool {
             lines.next().unwrap_or_default()
         );
     }
-    Requirement::<VerbatimUrl>::from_str(&line).is_ok()
+    crate::guard::guarded(|| Requirement::<VerbatimUrl>::from_str(&line)).is_some_and(|r| r.is_ok())
 }
 
 /// `os.path.normpath(os.path.abspath(name))` against `cwd`.
