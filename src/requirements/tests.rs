@@ -1333,8 +1333,16 @@ fn fuzzer_crash_inputs_are_errors() {
     for entry in std::fs::read_dir(dir).expect("regression inputs") {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        let _ = parse_str(&text, Path::new("/nonexistent-wheelcheck/requirements.txt"), &|_| None);
+        let _ = parse_str(
+            &text,
+            Path::new("/nonexistent-wheelcheck/requirements.txt"),
+            &|_| None,
+        );
     }
-    let parsed = parse_str("-e x- url\n", Path::new("/nonexistent-wheelcheck/r.txt"), &|_| None);
+    let parsed = parse_str(
+        "-e x- url\n",
+        Path::new("/nonexistent-wheelcheck/r.txt"),
+        &|_| None,
+    );
     assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
 }
