@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::index::http;
+
 /// What `--help` says the defaults are; kept beside the catalog's real defaults by a test.
 pub const DEFAULTS_HELP: &str = "Defaults: the images alpine, slim and full of today's official python:3 \
 (python:3.14-alpine3.24, python:3.14-slim-trixie, python:3.14-trixie), on amd64, \
@@ -77,6 +79,23 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub index_ttl: u64,
 
+    /// Seconds the whole run may spend on the network; what is not fetched by then is
+    /// reported as could not check (exit code 3). One request also gives up after 60 seconds
+    /// without data (or this, if shorter).
+    #[arg(long, value_name = "SECONDS", default_value_t = http::DEFAULT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Most HTTP requests one run makes (retries and redirects included).
+    #[arg(long, value_name = "N", default_value_t = http::DEFAULT_MAX_REQUESTS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: u64,
+
+    /// Largest answer read into memory (index page, metadata, sdist, range of a wheel), in bytes
+    /// or with a suffix: 512K, 256M, 1G (powers of 1024) [default: 256M].
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = parse_size)]
+    pub max_response_size: u64,
+
     /// Cache directory [default: the user's cache dir, or WHEELCHECK_CACHE_DIR].
     #[arg(long, env = "WHEELCHECK_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -94,4 +113,46 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+}
+
+/// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(digits_end);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 1048576, 512K, 256M or 1G"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{text}`: unknown unit (use K, M or G)")),
+    };
+    let bytes = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes == 0 {
+        return Err("the limit must be at least 1 byte".into());
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("256M"), Ok(http::DEFAULT_MAX_RESPONSE_SIZE));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5X").is_err());
+        assert!(parse_size("0").is_err());
+    }
 }

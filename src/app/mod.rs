@@ -1,5 +1,6 @@
 //! One run: read the requirements, resolve them for every target, report, choose the exit code.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,19 +17,17 @@ pub use request::Request;
 use crate::cli::{Args, Format};
 use crate::index::Index;
 use crate::index::cache::Cache;
-use crate::index::http::HttpClient;
+use crate::index::http::{Credentials, HttpClient, Limits, redact_text};
 use crate::knowledge::Knowledge;
 use crate::knowledge::build::BuildKnowledge;
 use crate::knowledge::catalog::Catalog;
 use crate::knowledge::system::SystemData;
 use crate::report::{self, Report};
-use crate::requirements::ParsedRequirements;
+use crate::requirements::{EntryKind, ParsedRequirements};
 use crate::verdict::Verdict;
 use crate::verdict::recommend::{Checked, Recommendation, recommend};
 
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
-/// Largest single response we read (index pages, sdists).
-const MAX_BODY: u64 = 256 << 20;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -47,14 +46,26 @@ pub mod exit {
 #[error("{0}")]
 pub struct InputError(pub String);
 
+/// One run; whatever it says in an error passes [`redact_text`] first.
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    run_checked(args).map_err(|err| {
+        let message = redact_text(&format!("{err:#}"));
+        if err.downcast_ref::<InputError>().is_some() {
+            InputError(message).into()
+        } else {
+            anyhow::anyhow!(message)
+        }
+    })
+}
+
+fn run_checked(args: Args) -> anyhow::Result<i32> {
     crate::diag::set_level(if args.quiet { 0 } else { 1 + args.verbose });
     let knowledge = Arc::new(load_knowledge()?);
     let catalog = &knowledge.catalog;
     let targets = inputs::targets_of(&args, catalog)?;
     let parsed = inputs::read_requirements(&args.files)?;
     for warning in &parsed.warnings {
-        crate::diag::warn(format_args!("{warning}"));
+        crate::diag::warn(format_args!("{}", redact_text(&warning.to_string())));
     }
     let request = Request::from_parsed(&parsed);
     let sources = inputs::sources_of(&args, &parsed)?;
@@ -63,8 +74,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Duration::from_secs(args.index_ttl),
         args.refresh,
     );
-    let http = HttpClient::new(args.offline, Duration::from_secs(60), MAX_BODY)?;
-    let index = Arc::new(Index::new(http, cache, sources));
+    let limits = Limits {
+        timeout: Duration::from_secs(args.timeout),
+        max_requests: args.max_requests,
+        max_response_size: args.max_response_size,
+    };
+    let mut credential_urls = sources.indexes.clone();
+    credential_urls.extend(
+        sources
+            .find_links
+            .iter()
+            .filter_map(|location| url::Url::parse(location).ok()),
+    );
+    let http = HttpClient::new(args.offline, limits, Credentials::new(&credential_urls))?;
+    let index = Arc::new(
+        Index::new(http, cache, sources).with_requirement_lines(requirement_lines(&parsed)),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -84,19 +109,52 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "requirements.txt".into());
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
+    let code = exit_code(&report, &parsed);
     if let Some(path) = &args.dockerfile_out {
-        write_dockerfile(path, &report, args.build_in_place)?;
+        if code == exit::UNKNOWN && !has_plan(&report, args.build_in_place) {
+            // Not the user's error, and not a finding: say why, still write the report.
+            eprintln!(
+                "error: no Dockerfile written to {}: some files could not be read, so no image can be recommended (see the report)",
+                path.display()
+            );
+        } else {
+            write_dockerfile(path, &report, args.build_in_place)?;
+        }
     }
     let text = match args.format {
         Format::Human => report::human::render(&report),
         Format::Json => report::json::render(&report),
     };
-    write_output(args.output.as_deref(), &text)?;
+    write_output(args.output.as_deref(), &redact_text(&text))?;
     let (requests, bytes, hits) = index.http().stats.snapshot();
     crate::diag::info(format_args!(
         "network: {requests} requests, {bytes} bytes downloaded, {hits} cache hits"
     ));
-    Ok(exit_code(&report, &parsed))
+    for notice in index.http().limit_notices() {
+        eprintln!("error: {notice}");
+    }
+    Ok(code)
+}
+
+/// Where the user's files name each project: `requirements.txt:3`.
+fn requirement_lines(parsed: &ParsedRequirements) -> HashMap<pep508_rs::PackageName, Vec<String>> {
+    let mut lines: HashMap<_, Vec<String>> = HashMap::new();
+    for entry in &parsed.requirements {
+        if let EntryKind::Named(requirement) = &entry.kind {
+            lines
+                .entry(requirement.name.clone())
+                .or_default()
+                .push(entry.source.to_string());
+        }
+    }
+    lines
+}
+
+fn has_plan(report: &Report, in_place: bool) -> bool {
+    report
+        .recommendation
+        .as_ref()
+        .is_some_and(|r| r.plan.is_some() || (in_place && r.in_place_plan.is_some()))
 }
 
 /// The exit code follows the verdicts of the images checked (see the README).
@@ -178,7 +236,7 @@ fn write_dockerfile(path: &Path, report: &Report, in_place: bool) -> anyhow::Res
             path.display()
         )));
     };
-    std::fs::write(path, report::dockerfile::render(plan))
+    std::fs::write(path, redact_text(&report::dockerfile::render(plan)))
         .with_context(|| format!("cannot write the Dockerfile to {}", path.display()))
 }
 

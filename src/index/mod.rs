@@ -1,5 +1,21 @@
 //! Talking to package indexes: project pages, wheel metadata by range requests, sdists; each
 //! fetched once per run (in memory) and kept on disk between runs.
+//!
+//! What is checked against the index's hashes and sizes:
+//! - **sdists** are downloaded whole, so their sha256 is compared with the index's (or the
+//!   `#sha256=` of a direct URL) and a file that differs is rejected: nothing read from it is
+//!   used or cached.
+//! - **PEP 658 metadata files** are compared with the index's `core-metadata` sha256.
+//! - **wheels read by range** cannot have their whole-file sha256 checked without downloading
+//!   them, which is what range reads avoid. What is checked instead: the file's size (every
+//!   `Content-Range` must give the size the index lists, or the first answer gave), the zip
+//!   structure, and the size and CRC-32 of every member read (`METADATA`, ELF files). A server
+//!   that sends a different wheel of the same size and valid structure is not detected; with
+//!   `--require-hashes`, the index's sha256 is what is compared with the `--hash` options.
+//! - **local wheels and sdists** (`file:` URLs, `--find-links` directories) are read whole and
+//!   checked against a `#sha256=` when one is given.
+//!
+//! A page that does not parse is not cached, so the next run asks the index again.
 
 pub mod cache;
 pub mod http;
@@ -25,8 +41,13 @@ pub use simple::IndexFile;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IndexError {
-    #[error("no project named `{name}` on {indexes}")]
-    NoSuchProject { name: String, indexes: String },
+    #[error("no project named `{name}` on {indexes}{asked_at}")]
+    NoSuchProject {
+        name: String,
+        indexes: String,
+        /// ` (asked for at requirements.txt:3)` when the user's file names it, else empty.
+        asked_at: String,
+    },
     #[error("{0}")]
     Failed(String),
 }
@@ -77,6 +98,8 @@ pub struct Index {
     http: HttpClient,
     cache: Cache,
     sources: Sources,
+    /// Where the user's files ask for each project (`requirements.txt:3`), for messages.
+    asked_at: HashMap<PackageName, Vec<String>>,
     pages: Memo<PackageName, Shared<Vec<IndexFile>>>,
     heads: Memo<String, Shared<WheelHead>>,
     sdists: Memo<String, Shared<SdistFiles>>,
@@ -90,12 +113,20 @@ impl Index {
             http,
             cache,
             sources,
+            asked_at: HashMap::new(),
             pages: Memo::new(),
             heads: Memo::new(),
             sdists: Memo::new(),
             analyses: Memo::new(),
             metadata: Memo::new(),
         }
+    }
+
+    /// Say where the user's files ask for each project (`requirements.txt:3`), so that a
+    /// project missing from every index is reported with the line to fix.
+    pub fn with_requirement_lines(mut self, lines: HashMap<PackageName, Vec<String>>) -> Self {
+        self.asked_at = lines;
+        self
     }
 
     pub fn http(&self) -> &HttpClient {
@@ -122,9 +153,16 @@ impl Index {
                 found |= !linked.is_empty();
                 files.extend(linked);
                 if !found {
+                    let asked_at = match self.asked_at.get(name) {
+                        Some(lines) if !lines.is_empty() => {
+                            format!(" (asked for at {})", lines.join(", "))
+                        }
+                        _ => String::new(),
+                    };
                     return Err(IndexError::NoSuchProject {
                         name: name.to_string(),
                         indexes: self.describe_sources(),
+                        asked_at,
                     });
                 }
                 Ok(Arc::new(files))
@@ -134,7 +172,9 @@ impl Index {
 
     fn describe_sources(&self) -> String {
         let mut names: Vec<String> = self.sources.indexes.iter().map(redact).collect();
-        names.extend(self.sources.find_links.iter().cloned());
+        names.extend(self.sources.find_links.iter().map(|location| {
+            Url::parse(location).map_or_else(|_| location.clone(), |url| redact(&url))
+        }));
         if names.is_empty() {
             "any index (--no-index given and no --find-links)".into()
         } else {
@@ -154,6 +194,12 @@ impl Index {
                 message: e.to_string(),
             })?;
         let key = format!("page:v1:{}", redact(&url));
+        let parse = |body: &[u8], content_type: &str, base: &Url| {
+            simple::parse_page(body, content_type, base).map_err(|e| FetchError::Network {
+                url: e.url,
+                message: e.message,
+            })
+        };
         let cached = self.cache.fresh_page(&key).or_else(|| {
             self.http
                 .offline()
@@ -170,14 +216,17 @@ impl Index {
             }
             None => {
                 let page = self.http.get(&url, simple::ACCEPT).await?;
-                self.cache.put_page(&key, &page.body, &page.content_type);
-                (page.body, page.content_type)
+                // Links are relative to where the page really is, after redirects. Cached only
+                // once it parses (a broken answer is asked for again next run), and only when it
+                // was not redirected (the cache keeps no base URL).
+                let files = parse(&page.body, &page.content_type, &page.url)?;
+                if page.url == url {
+                    self.cache.put_page(&key, &page.body, &page.content_type);
+                }
+                return Ok(files);
             }
         };
-        simple::parse_page(&body, &content_type, &url).map_err(|e| FetchError::Network {
-            url: e.url,
-            message: e.message,
-        })
+        parse(&body, &content_type, &url)
     }
 
     async fn find_links_files(&self, name: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
@@ -202,7 +251,7 @@ impl Index {
                     return Ok(Arc::new(head));
                 }
                 let head = if file.url.scheme() == "file" {
-                    local_wheel_head(&file.url)?
+                    local_wheel_head(file)?
                 } else {
                     remote::read_wheel_head(&self.http, &file.url, file.size).await?
                 };
@@ -280,6 +329,7 @@ impl Index {
                     return Ok(Arc::new(files));
                 }
                 let bytes = self.download(&file.url).await?;
+                check_sha256(file, &bytes)?;
                 let files = sdist::read_sdist(&file.filename, &bytes)
                     .map_err(|e| IndexError::Failed(format!("{}: {e}", redact(&file.url))))?;
                 self.store(&key, &files);
@@ -324,12 +374,29 @@ fn content_key(kind: &str, file: &IndexFile) -> String {
     }
 }
 
-fn local_wheel_head(url: &Url) -> Result<WheelHead, IndexError> {
+/// A file read whole must have the sha256 the index (or a `#sha256=`) gives for it.
+fn check_sha256(file: &IndexFile, bytes: &[u8]) -> Result<(), IndexError> {
+    let Some(expected) = &file.sha256 else {
+        return Ok(());
+    };
+    let actual = hex::encode(sha2::Sha256::digest(bytes));
+    if &actual == expected {
+        return Ok(());
+    }
+    Err(IndexError::Failed(format!(
+        "{}: sha256 {actual} differs from the index's {expected}; the file is rejected",
+        redact(&file.url)
+    )))
+}
+
+fn local_wheel_head(file: &IndexFile) -> Result<WheelHead, IndexError> {
+    let url = &file.url;
     let path = url
         .to_file_path()
         .map_err(|_| IndexError::Failed(format!("{url}: not a local path")))?;
     let bytes =
         std::fs::read(&path).map_err(|e| IndexError::Failed(format!("{}: {e}", path.display())))?;
+    check_sha256(file, &bytes)?;
     crate::inspect::wheel::head_from_bytes(&bytes)
         .map_err(|e| IndexError::Failed(format!("{}: {e}", path.display())))
 }

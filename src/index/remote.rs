@@ -33,16 +33,17 @@ struct Fetched<'a> {
 }
 
 impl<'a> Fetched<'a> {
-    /// Start with the tail of the file.
+    /// Start with the tail of the file (the whole file, when the server ignores ranges).
     async fn tail(
         http: &'a HttpClient,
         url: &'a Url,
         size: Option<u64>,
     ) -> Result<Self, RemoteError> {
-        let (tail, total) = match size {
+        let (start, tail, total) = match size {
             Some(total) => {
                 let start = total.saturating_sub(TAIL_LEN);
-                (http.get_range(url, start..total, total).await?, total)
+                let (start, tail) = http.get_range(url, start..total, total).await?;
+                (start, tail, total)
             }
             None => http.get_suffix(url, TAIL_LEN).await?,
         };
@@ -50,22 +51,34 @@ impl<'a> Fetched<'a> {
             http,
             url,
             total,
-            chunks: vec![(total - tail.len() as u64, tail)],
+            chunks: vec![(start, tail)],
         })
     }
 
-    /// The bytes of `range`, fetching whatever part we do not hold yet.
+    /// The bytes of `range` (cut at the end of the file), fetching whatever part we do not hold
+    /// yet.
     async fn bytes(&mut self, range: Range<u64>) -> Result<&[u8], RemoteError> {
         let range = range.start..range.end.min(self.total);
+        if range.start > range.end {
+            return Err(self.archive_error(format!(
+                "the archive points at byte {}, past the end of the {}-byte file",
+                range.start, self.total
+            )));
+        }
         if self.covering(&range).is_none() {
             let missing = self.missing_part(&range);
-            let data = self
+            let (start, data) = self
                 .http
                 .get_range(self.url, missing.clone(), self.total)
                 .await?;
-            self.insert(missing.start, data);
+            self.insert(start, data);
         }
-        let (start, chunk) = self.covering(&range).expect("just fetched");
+        let Some((start, chunk)) = self.covering(&range) else {
+            return Err(self.archive_error(format!(
+                "bytes {}..{} were not in the answers",
+                range.start, range.end
+            )));
+        };
         let from = (range.start - start) as usize;
         Ok(&chunk[from..from + (range.end - range.start) as usize])
     }
@@ -222,14 +235,23 @@ pub async fn stream_member(
     let mut in_data = false;
     let mut inflater = Inflater::new(entry);
     let mut read = MemberRead::default();
+    // What the range covers; a server that ignored the range sends the file from its start, and
+    // nothing past the range is ever read.
+    let mut wanted = end.saturating_sub(start);
     use futures::StreamExt;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| archive_error(format!("download broke: {e}")))?;
+    while wanted > 0 {
+        let next = tokio::time::timeout_at(http.deadline(), body.next())
+            .await
+            .map_err(|_| http.deadline_error(url))?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|e| http.stream_error(url, &e))?;
         http.count_bytes(chunk.len());
         read.bytes_fetched += chunk.len() as u64;
         let skipped = (skip as usize).min(chunk.len());
         skip -= skipped as u64;
         let mut data: &[u8] = &chunk[skipped..];
+        data = &data[..data.len().min(wanted as usize)];
+        wanted -= data.len() as u64;
         if !in_data {
             header.extend_from_slice(data);
             let Some(offset) = header_length(&header, entry).map_err(archive_error)? else {

@@ -104,6 +104,9 @@ pub enum Fault {
     /// Serve these bytes instead of the body of a page or file that exists (`Content-Length`
     /// and ranges follow them; the hashes on the pages do not).
     BodyOverride(Vec<u8>),
+    /// Answer `302 Found` with this `Location` (absolute, or relative to the request), every
+    /// time: pointing a path at itself, or two paths at each other, makes a redirect loop.
+    RedirectTo(String),
 }
 
 /// One request as the server saw it, logged when its response starts.
@@ -513,6 +516,11 @@ impl State {
         if let Some(&Fault::Status(code, _)) = fault {
             return Response::text(code);
         }
+        if let Some(Fault::RedirectTo(location)) = fault {
+            let mut r = Response::text(302);
+            r.headers.push(("Location", location.clone()));
+            return r;
+        }
         let path = percent_decode(path);
         let (mut resp, is_file) = match path.strip_prefix("/files/") {
             Some(name) => (self.file(name), true),
@@ -822,6 +830,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         206 => "Partial Content",
         301 => "Moved Permanently",
+        302 => "Found",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
