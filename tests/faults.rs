@@ -865,3 +865,42 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
         assert_eq!(request.header("authorization"), None, "{}", request.path);
     }
 }
+
+#[test]
+fn a_fault_in_the_wheels_only_check_is_reported_not_turned_into_no_wheel() {
+    let world = World::new(vec![(
+        "mu",
+        vec![
+            any("mu", "1.0"),
+            IndexFile::from(sdist_tar_gz(
+                &Meta::new("mu", "2.0").metadata_version("2.2"),
+                &[],
+            )),
+        ],
+    )]);
+    world
+        .index
+        .set_fault("/files/mu-1.0-py3-none-any.whl", Fault::Status(500, 100));
+    let run = world.run_json("mu\n", &[SLIM]);
+    let report = run.json();
+    let mu = package(&report, SLIM, "x86_64", "mu");
+    assert_eq!(mu["kind"], "sdist");
+    assert!(mu["binary_only_version"].is_null());
+    let target = target(&report, SLIM, "x86_64");
+    assert!(
+        target["binary_only_error"]
+            .as_str()
+            .unwrap()
+            .contains("500"),
+        "{target:#}"
+    );
+    let human = world.run("mu\n", &["--image", SLIM]).stdout;
+    assert!(
+        human.contains("could not check whether an older release has a wheel"),
+        "{human}"
+    );
+    assert!(
+        !human.contains("no release the requirements allow has a wheel"),
+        "{human}"
+    );
+}

@@ -18,6 +18,11 @@ pub fn render(report: &Report) -> String {
     for target in &report.targets {
         out.push_str(&summary_line(target));
         out.push('\n');
+        if let Some(error) = &target.binary_only_error {
+            out.push_str(&format!(
+                "    could not check the wheels-only alternative: {error}\n"
+            ));
+        }
         if let Some(error) = &target.resolution.error {
             for line in error.lines() {
                 out.push_str(&format!("    {line}\n"));
@@ -25,9 +30,15 @@ pub fn render(report: &Report) -> String {
         }
         for package in target.packages.iter().filter(|p| p.kind == Kind::Sdist) {
             let version = package.version.as_deref().unwrap_or("?");
-            let instead = match &package.binary_only_version {
-                Some(v) => format!("with wheels only, pip would take {v}"),
-                None => "no release the requirements allow has a wheel for this image".to_string(),
+            let instead = match (&package.binary_only_version, &target.binary_only_error) {
+                (Some(v), _) => format!("with wheels only, pip would take {v}"),
+                (None, Some(_)) => {
+                    "could not check whether an older release has a wheel (see the error above)"
+                        .to_string()
+                }
+                (None, None) => {
+                    "no release the requirements allow has a wheel for this image".to_string()
+                }
             };
             out.push_str(&format!(
                 "    {} {version}: sdist, built from source; {instead}\n",
@@ -86,6 +97,9 @@ fn recommendation_text(recommendation: &Recommendation) -> String {
                 "Use {image} ({}{size}).\n",
                 recommendation.verdict.as_str()
             ));
+        }
+        None if recommendation.verdict == crate::verdict::Verdict::Unknown => {
+            out.push_str("Could not check: no image can be recommended.\n")
         }
         None => out.push_str("No checked image can install these requirements.\n"),
     }

@@ -54,6 +54,10 @@ pub struct TargetReport {
     pub resolution: Resolution,
     pub packages: Vec<PackageReport>,
     pub unresolved_lines: Vec<UnresolvedLine>,
+    /// Why the binary-only resolution (behind `binary_only_version`) could not be done, when a
+    /// fetch failed there; the `binary_only_version`s are then unknown, not "no wheel".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binary_only_error: Option<String>,
     pub summary: Summary,
     /// Sonames the wheels need from the image, and which packages need each.
     pub system_libs_needed: BTreeMap<String, Vec<String>>,
@@ -165,6 +169,10 @@ impl TargetReport {
             elf_failed: 0,
         };
         let (libc, libc_version) = libc_fields(target.image.libc);
+        let binary_only_error = binary_only
+            .as_ref()
+            .filter(|outcome| outcome.could_not_check)
+            .and_then(|outcome| outcome.error.clone());
         TargetReport {
             image: target.image.tag.clone(),
             python: format!("{}.{}", target.image.python.0, target.image.python.1),
@@ -180,6 +188,7 @@ impl TargetReport {
             },
             packages,
             unresolved_lines,
+            binary_only_error,
             summary,
             system_libs_needed: BTreeMap::new(),
             glibc_max: None,
@@ -276,6 +285,7 @@ fn package_report(
     // When the binary-only resolution fails as a whole (one package has no wheel at all), its
     // greedy per-package walk still tells which release of each other package has a wheel.
     let binary_only_version = binary_only
+        .filter(|outcome| !outcome.could_not_check)
         .and_then(|outcome| outcome.packages.iter().find(|p| p.name == package.name))
         .filter(|p| p.kind == Kind::Wheel)
         .and_then(|p| p.version.as_ref())

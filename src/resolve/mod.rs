@@ -116,9 +116,10 @@ pub fn resolve_target(
             package,
             version,
             source,
-        }) => failed(format!(
-            "could not read the dependencies of {package} {version}: {source}"
-        )),
+        }) => failed(match package {
+            Pkg::Root => format!("could not read your requirements' projects: {source}"),
+            _ => format!("could not read the dependencies of {package} {version}: {source}"),
+        }),
         Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
             failed(format!("could not list the files of {package}: {source}"))
         }
