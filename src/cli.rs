@@ -9,7 +9,7 @@ use crate::index::http;
 /// What `--help` says the defaults are; kept beside the catalog's real defaults by a test.
 pub const DEFAULTS_HELP: &str = "Defaults: the images alpine, slim and full of today's official python:3 \
 (python:3.14-alpine3.24, python:3.14-slim-trixie, python:3.14-trixie), on amd64, \
-with the index at https://pypi.org/simple/.";
+with the Python Package Index as the index.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long = "arch", value_name = "ARCH")]
     pub arches: Vec<String>,
 
-    /// Base URL of the package index (simple API) [default: https://pypi.org/simple/].
+    /// Base URL of the package index (simple API) [default: the Python Package Index].
     #[arg(short = 'i', long, env = "PIP_INDEX_URL", value_name = "URL")]
     pub index_url: Option<String>,
 
