@@ -264,16 +264,37 @@ fn expand_tag(tag: &str) -> Vec<String> {
     out
 }
 
+/// Standard, padded base64 (for `Authorization: Basic` headers).
+pub fn base64(bytes: &[u8]) -> String {
+    encode_base64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    )
+}
+
+/// The URL-safe, unpadded base64 wheels' RECORD files use.
 fn base64_urlsafe_nopad(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    encode_base64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
+}
+
+fn encode_base64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let n = chunk
             .iter()
             .enumerate()
             .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
         }
     }
     out
