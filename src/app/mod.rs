@@ -104,6 +104,7 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     let reports = runtime.block_on(check::check_all(&targets, &request, &index, &knowledge));
     progress.finish();
     let mut report = Report::new(python, reports);
+    report::provenance::annotate(&mut report, &lines_by_name(&parsed));
     let requirements_name = args.files[0]
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -148,6 +149,13 @@ fn requirement_lines(parsed: &ParsedRequirements) -> HashMap<pep508_rs::PackageN
         }
     }
     lines
+}
+
+fn lines_by_name(parsed: &ParsedRequirements) -> HashMap<String, Vec<String>> {
+    requirement_lines(parsed)
+        .into_iter()
+        .map(|(name, lines)| (name.to_string(), lines))
+        .collect()
 }
 
 fn has_plan(report: &Report, in_place: bool) -> bool {

@@ -3,6 +3,7 @@
 pub mod dockerfile;
 pub mod human;
 pub mod json;
+pub mod provenance;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,6 +137,12 @@ pub struct PackageReport {
     pub reason: Option<String>,
     pub note: Option<String>,
     pub required_by: Vec<String>,
+    /// The shortest chain of requirements from a package the user asked for down to this one,
+    /// both included (`["fastapi", "starlette", "anyio"]`); empty if none leads to it.
+    pub chain: Vec<String>,
+    /// The lines of the user's files that ask for the chain's first package
+    /// (`requirements.txt:3`): where to act on a finding about this package.
+    pub lines: Vec<String>,
     /// For wheels: what their ELF files need.
     pub elf: Option<ElfReport>,
 }
@@ -304,6 +311,8 @@ fn package_report(
         reason: package.reason.clone(),
         note: package.note.clone(),
         required_by: package.required_by.clone(),
+        chain: Vec::new(),
+        lines: Vec::new(),
         elf: None,
     }
 }
