@@ -5,9 +5,11 @@
 //! decompressed once before measuring.
 //!
 //! - `numpy_page/parse_page`: `index::simple::parse_page` on the whole JSON body.
+//! - `numpy_page/parse_names`: `index::ProjectFile::parse_all`, parsing every file name of the
+//!   page (once per run; every target shares the result).
 //! - `numpy_page/evaluate/{glibc,musl}`: `resolve::candidates::Candidates::evaluate` over every
 //!   file of the page for CPython 3.12 on x86_64 with glibc 2.41 (python:3.12-slim-trixie) and
-//!   musl 1.2 (python:3.12-alpine): file-name parsing, tag ranking, Requires-Python, sort.
+//!   musl 1.2 (python:3.12-alpine): tag ranking, Requires-Python, sort.
 //! - `tags/supported_tags+priority/{glibc,musl}`: building a target's tag list and its
 //!   `TagPriority` lookup table (once per target per run).
 //!
@@ -22,6 +24,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use url::Url;
 
+use wheelcheck::index::ProjectFile;
 use wheelcheck::index::simple::{JSON_MEDIA_TYPE, parse_page};
 use wheelcheck::requirements::FormatControl;
 use wheelcheck::resolve::candidates::{Candidates, FilePolicy};
@@ -77,8 +80,9 @@ fn policy() -> FilePolicy {
 fn bench_page(c: &mut Criterion) {
     let body = numpy_page();
     let base = page_url();
-    let files = parse_page(&body, JSON_MEDIA_TYPE, &base).unwrap();
     let name = PackageName::from_str("numpy").unwrap();
+    let listed = parse_page(&body, JSON_MEDIA_TYPE, &base).unwrap();
+    let files = ProjectFile::parse_all(&name, listed.clone());
     let policy = policy();
     eprintln!(
         "numpy page: {} bytes of JSON, {} files",
@@ -92,6 +96,10 @@ fn bench_page(c: &mut Criterion) {
         b.iter(|| parse_page(black_box(&body), JSON_MEDIA_TYPE, &base).unwrap())
     });
     group.throughput(Throughput::Elements(files.len() as u64));
+    // Once per run, shared by every target.
+    group.bench_function("parse_names", |b| {
+        b.iter(|| ProjectFile::parse_all(&name, black_box(listed.clone())))
+    });
     for (label, libc) in targets() {
         let priority = TagPriority::new(&supported_tags(PYTHON, libc, Arch::X86_64));
         // Sanity: the best file is a cp312 wheel for this libc.

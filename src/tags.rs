@@ -262,16 +262,42 @@ fn py_interpreter_range((major, minor): (u32, u32)) -> Vec<String> {
 #[derive(Clone, Debug, Default)]
 pub struct TagPriority {
     index: HashMap<Tag, usize>,
+    /// The same priorities keyed by the ids of the three parts, so that ranking a wheel's
+    /// expanded tags builds no strings (ranking every file of every page is a resolution's
+    /// hottest loop).
+    parts: [HashMap<String, u32>; 3],
+    by_parts: HashMap<(u32, u32, u32), usize>,
 }
 
 impl TagPriority {
     /// Indexes `tags`, which must be in priority order (best first).
     pub fn new(tags: &[Tag]) -> Self {
         let mut index = HashMap::with_capacity(tags.len());
+        let mut parts: [HashMap<String, u32>; 3] = Default::default();
+        let mut by_parts = HashMap::with_capacity(tags.len());
         for (i, tag) in tags.iter().enumerate() {
             index.entry(tag.clone()).or_insert(i);
+            let mut id = |which: usize, part: &String| {
+                let next = parts[which].len() as u32;
+                *parts[which].entry(part.clone()).or_insert(next)
+            };
+            let key = (id(0, &tag.python), id(1, &tag.abi), id(2, &tag.platform));
+            by_parts.entry(key).or_insert(i);
         }
-        TagPriority { index }
+        TagPriority {
+            index,
+            parts,
+            by_parts,
+        }
+    }
+
+    fn part_id(&self, which: usize, part: &str) -> Option<u32> {
+        let ids = &self.parts[which];
+        if part.bytes().any(|b| b.is_ascii_uppercase()) {
+            ids.get(&part.to_ascii_lowercase()).copied()
+        } else {
+            ids.get(part).copied()
+        }
     }
 
     /// Priority of a single tag (0 = best), `None` if unsupported.
@@ -283,7 +309,25 @@ impl TagPriority {
     /// sets expand to, like pip's `Wheel.find_most_preferred_tag`; `None`
     /// when no tag matches, i.e. pip would skip the wheel.
     pub fn rank(&self, wheel: &WheelFilename) -> Option<usize> {
-        wheel.tags().filter_map(|tag| self.get(&tag)).min()
+        let ids = |which: usize, parts: &[String]| -> Vec<u32> {
+            parts
+                .iter()
+                .filter_map(|part| self.part_id(which, part))
+                .collect()
+        };
+        let (pythons, abis) = (ids(0, &wheel.python_tags), ids(1, &wheel.abi_tags));
+        let platforms = ids(2, &wheel.platform_tags);
+        let mut best = None;
+        for &python in &pythons {
+            for &abi in &abis {
+                for &platform in &platforms {
+                    if let Some(&rank) = self.by_parts.get(&(python, abi, platform)) {
+                        best = Some(best.map_or(rank, |b: usize| b.min(rank)));
+                    }
+                }
+            }
+        }
+        best
     }
 
     /// Number of distinct supported tags.

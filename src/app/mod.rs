@@ -134,6 +134,10 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     for notice in index.http().limit_notices() {
         eprintln!("error: {notice}");
     }
+    // The process ends here: freeing every page, file and analysis one by one would cost more
+    // than a warm run's whole resolution.
+    std::mem::forget(index);
+    std::mem::forget(report);
     Ok(code)
 }
 

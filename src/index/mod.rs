@@ -39,6 +39,30 @@ use http::{FetchError, HttpClient, redact};
 use remote::{RemoteError, WheelHead};
 pub use simple::IndexFile;
 
+/// A file of a project page with its name parsed: done once per run, shared by every target's
+/// resolution (parsing file names was the largest cost of resolving from a warm cache).
+#[derive(Debug, Clone)]
+pub struct ProjectFile {
+    pub file: Arc<IndexFile>,
+    pub dist: crate::filename::DistFilename,
+}
+
+impl ProjectFile {
+    /// The files pip would consider: those whose names parse as this project's wheel or sdist.
+    pub fn parse_all(name: &PackageName, files: Vec<IndexFile>) -> Vec<ProjectFile> {
+        files
+            .into_iter()
+            .filter_map(|file| {
+                let dist = crate::filename::DistFilename::parse(&file.filename, name)?;
+                Some(ProjectFile {
+                    file: Arc::new(file),
+                    dist,
+                })
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IndexError {
     #[error("no project named `{name}` on {indexes}{asked_at}")]
@@ -100,7 +124,7 @@ pub struct Index {
     sources: Sources,
     /// Where the user's files ask for each project (`requirements.txt:3`), for messages.
     asked_at: HashMap<PackageName, Vec<String>>,
-    pages: Memo<PackageName, Shared<Vec<IndexFile>>>,
+    pages: Memo<PackageName, Shared<Vec<ProjectFile>>>,
     heads: Memo<String, Shared<WheelHead>>,
     sdists: Memo<String, Shared<SdistFiles>>,
     analyses: Memo<String, Shared<WheelAnalysis>>,
@@ -134,7 +158,7 @@ impl Index {
     }
 
     /// Every file of a project across all indexes and find-links locations, as pip merges them.
-    pub async fn project(&self, name: &PackageName) -> Shared<Vec<IndexFile>> {
+    pub async fn project(&self, name: &PackageName) -> Shared<Vec<ProjectFile>> {
         self.pages
             .get(name, || async {
                 let mut files = Vec::new();
@@ -165,7 +189,7 @@ impl Index {
                         asked_at,
                     });
                 }
-                Ok(Arc::new(files))
+                Ok(Arc::new(ProjectFile::parse_all(name, files)))
             })
             .await
     }

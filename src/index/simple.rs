@@ -2,6 +2,7 @@
 //! into one list of [`IndexFile`]s.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
@@ -98,6 +99,8 @@ struct Hashes<'a> {
 fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
     let page: JsonPage = serde_json::from_str(text)?;
     let mut files = Vec::new();
+    // A project states the same Requires-Python for hundreds of files: parse each text once.
+    let mut requires_python: HashMap<Option<Cow<str>>, Option<VersionSpecifiers>> = HashMap::new();
     for file in page
         .files
         .into_iter()
@@ -110,7 +113,10 @@ fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Erro
         let (has_metadata_file, metadata_sha256) = metadata_flag(metadata)?;
         files.push(IndexFile {
             sha256: file.hashes.sha256.map(|h| h.to_ascii_lowercase()),
-            requires_python: parse_requires_python(file.requires_python.as_deref()),
+            requires_python: requires_python
+                .entry(file.requires_python.clone())
+                .or_insert_with(|| parse_requires_python(file.requires_python.as_deref()))
+                .clone(),
             has_metadata_file,
             metadata_sha256,
             yanked: yanked(file.yanked)?,
@@ -122,16 +128,19 @@ fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Erro
     Ok(files)
 }
 
-/// Wheels built only for other systems (`win_amd64`, `macosx_11_0_arm64`, ...) can never be
-/// chosen on a Linux image, so they are dropped while the page is read.
+/// Wheels built only for other systems (`win_amd64`, `macosx_11_0_arm64`, `manylinux_2_17_s390x`,
+/// ...) can never be chosen on an image wheelcheck checks (Linux on x86_64 or aarch64), so they
+/// are dropped while the page is read.
 fn linux_could_use(filename: &str) -> bool {
     let Some(stem) = filename.strip_suffix(".whl") else {
         return true;
     };
     let platforms = stem.rsplit('-').next().unwrap_or_default();
-    platforms
-        .split('.')
-        .any(|platform| platform == "any" || platform.contains("linux"))
+    platforms.split('.').any(|platform| {
+        platform == "any"
+            || (platform.contains("linux")
+                && (platform.ends_with("_x86_64") || platform.ends_with("_aarch64")))
+    })
 }
 
 fn yanked(value: Option<&RawValue>) -> Result<Option<String>, serde_json::Error> {
@@ -340,6 +349,8 @@ mod tests {
           {"filename":"demo-1.0-cp312-cp312-macosx_11_0_arm64.whl","url":"b","hashes":{}},
           {"filename":"demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl","url":"c","hashes":{}},
           {"filename":"demo-1.0-cp312-cp312-musllinux_1_2_aarch64.whl","url":"d","hashes":{}},
+          {"filename":"demo-1.0-cp312-cp312-manylinux_2_17_s390x.whl","url":"s","hashes":{}},
+          {"filename":"demo-1.0-cp312-cp312-musllinux_1_2_i686.whl","url":"i","hashes":{}},
           {"filename":"demo-1.0-py3-none-any.whl","url":"e","hashes":{}, "yanked": true},
           {"filename":"demo-1.0.tar.gz","url":"f","hashes":{"sha256":"AA","md5":"x"}}]}"#;
         let files = parse_page(json.as_bytes(), JSON_MEDIA_TYPE, &base()).unwrap();

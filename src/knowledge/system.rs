@@ -5,7 +5,7 @@
 //! The tables are embedded in the binary and parsed on first use, one table at a time, so a run
 //! that needs no system package pays nothing for the other releases and architectures.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use include_dir::{Dir, include_dir};
@@ -39,19 +39,15 @@ pub struct SonameProvider {
     pub alternatives: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-struct PackageRow {
-    installed_kib: u64,
-    /// Groups of alternatives: every group must be satisfied by one of its names.
-    depends: Vec<Vec<String>>,
-    provides: Vec<String>,
-}
-
+/// A distribution's packages, borrowed from the embedded table: a row's columns are only
+/// split when the closure visits it, since a run looks at a few dozen of tens of thousands.
 #[derive(Default)]
 struct PackageTable {
-    rows: HashMap<String, PackageRow>,
+    alpine: bool,
+    /// Name → (installed size in KiB, dependencies), as written in the table.
+    rows: HashMap<&'static str, (&'static str, &'static str)>,
     /// Virtual or `so:` name → packages providing it.
-    providers: HashMap<String, Vec<String>>,
+    providers: HashMap<&'static str, Vec<&'static str>>,
 }
 
 #[derive(Default)]
@@ -132,24 +128,27 @@ impl SystemData {
     ) -> (u64, Vec<String>) {
         let table = self.package_table(&tables(image, arch).packages);
         let mut added: Vec<String> = Vec::new();
-        let mut have: BTreeSet<String> = installed.clone();
+        let mut have = Have {
+            installed,
+            added: HashSet::new(),
+        };
         let mut queue: VecDeque<String> = packages.iter().cloned().collect();
         let mut kib = 0;
         while let Some(name) = queue.pop_front() {
             let Some(name) = table.resolve(&name, &have) else {
                 continue;
             };
-            if !have.insert(name.clone()) {
+            if !have.insert(name) {
                 continue;
             }
-            let Some(row) = table.rows.get(&name) else {
+            let Some(&(installed_kib, depends)) = table.rows.get(name) else {
                 continue;
             };
-            kib += row.installed_kib;
-            added.push(name);
-            for group in &row.depends {
+            kib += installed_kib.parse::<u64>().unwrap_or(0);
+            added.push(name.to_string());
+            for group in table.depends(depends) {
                 if !group.iter().any(|alt| table.satisfied(alt, &have)) {
-                    queue.push_back(group[0].clone());
+                    queue.push_back(group[0].to_string());
                 }
             }
         }
@@ -173,21 +172,48 @@ impl SystemData {
     }
 }
 
+/// The image's packages and those added so far, without copying the image's (thousands of)
+/// names for every closure computed.
+struct Have<'a> {
+    installed: &'a BTreeSet<String>,
+    added: HashSet<String>,
+}
+
+impl Have<'_> {
+    fn contains(&self, name: &str) -> bool {
+        self.installed.contains(name) || self.added.contains(name)
+    }
+
+    /// False when it was already there.
+    fn insert(&mut self, name: &str) -> bool {
+        !self.contains(name) && self.added.insert(name.to_string())
+    }
+}
+
 impl PackageTable {
     /// A real package for a name that may be virtual (`libc-dev`, `so:libz.so.1`).
-    fn resolve(&self, name: &str, have: &BTreeSet<String>) -> Option<String> {
-        if self.rows.contains_key(name) {
-            return Some(name.to_string());
+    fn resolve(&self, name: &str, have: &Have) -> Option<&'static str> {
+        if let Some((&known, _)) = self.rows.get_key_value(name) {
+            return Some(known);
         }
         let providers = self.providers.get(name)?;
         providers
             .iter()
-            .find(|p| have.contains(*p))
+            .find(|p| have.contains(p))
             .or_else(|| providers.first())
-            .cloned()
+            .copied()
     }
 
-    fn satisfied(&self, name: &str, have: &BTreeSet<String>) -> bool {
+    /// Groups of alternatives: every group must be satisfied by one of its names.
+    fn depends(&self, text: &'static str) -> Vec<Vec<&'static str>> {
+        if self.alpine {
+            apk_depends(text)
+        } else {
+            deb_depends(text)
+        }
+    }
+
+    fn satisfied(&self, name: &str, have: &Have) -> bool {
         have.contains(name)
             || self
                 .providers
@@ -243,7 +269,7 @@ fn with_python(soname: &str, python: &str) -> String {
     }
 }
 
-fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| line.split('\t').collect())
@@ -284,33 +310,27 @@ fn parse_packages(file: &str) -> PackageTable {
         return PackageTable::default();
     };
     let alpine = file.starts_with("alpine-");
-    let mut table = PackageTable::default();
+    let mut table = PackageTable {
+        alpine,
+        ..PackageTable::default()
+    };
     for row in rows(text).filter(|row| row.len() >= 3) {
         let depends = row.get(3).copied().unwrap_or("-");
         let provides = row.get(4).copied().unwrap_or("-");
-        let parsed = PackageRow {
-            installed_kib: row[2].parse().unwrap_or(0),
-            depends: if alpine {
-                apk_depends(depends)
-            } else {
-                deb_depends(depends)
-            },
-            provides: names(provides, alpine),
-        };
-        for virtual_name in &parsed.provides {
+        for virtual_name in names(provides, alpine) {
             table
                 .providers
-                .entry(virtual_name.clone())
+                .entry(virtual_name)
                 .or_default()
-                .push(row[0].to_string());
+                .push(row[0]);
         }
-        table.rows.insert(row[0].to_string(), parsed);
+        table.rows.insert(row[0], (row[2], depends));
     }
     table
 }
 
 /// Debian `Depends`: `a (>= 1), b | c, d:any` → [[a], [b, c], [d]].
-fn deb_depends(text: &str) -> Vec<Vec<String>> {
+fn deb_depends(text: &str) -> Vec<Vec<&str>> {
     if text == "-" {
         return Vec::new();
     }
@@ -327,7 +347,7 @@ fn deb_depends(text: &str) -> Vec<Vec<String>> {
 }
 
 /// apk `D:` tokens: `so:libc.musl-x86_64.so.1 lua5.2 name=1.0 !conflict` → one group each.
-fn apk_depends(text: &str) -> Vec<Vec<String>> {
+fn apk_depends(text: &str) -> Vec<Vec<&str>> {
     if text == "-" {
         return Vec::new();
     }
@@ -338,7 +358,7 @@ fn apk_depends(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn names(text: &str, alpine: bool) -> Vec<String> {
+fn names(text: &str, alpine: bool) -> Vec<&str> {
     if text == "-" {
         return Vec::new();
     }
@@ -351,12 +371,12 @@ fn names(text: &str, alpine: bool) -> Vec<String> {
 
 /// Strip version constraints and architecture qualifiers: `libc6 (>= 2.36)`, `name=1.0-r0`,
 /// `python3:any`, `pc:foo>=1`.
-fn bare_name(text: &str) -> String {
+fn bare_name(text: &str) -> &str {
     let end = text
         .find([' ', '(', '=', '<', '>', '~'])
         .unwrap_or(text.len());
     let name = &text[..end];
-    name.strip_suffix(":any").unwrap_or(name).to_string()
+    name.strip_suffix(":any").unwrap_or(name)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 
 use crate::filename::DistFilename;
-use crate::index::IndexFile;
+use crate::index::{IndexFile, ProjectFile};
 use crate::requirements::FormatControl;
 use crate::tags::TagPriority;
 
@@ -77,22 +77,19 @@ pub struct Candidates {
 impl Candidates {
     pub fn evaluate(
         name: &PackageName,
-        files: &[IndexFile],
+        files: &[ProjectFile],
         tags: &TagPriority,
         policy: &FilePolicy,
     ) -> Self {
         let mut out = Candidates::default();
-        for file in files {
-            let Some(parsed) = DistFilename::parse(&file.filename, name) else {
-                continue;
-            };
-            match evaluate_file(name, &parsed, file, tags, policy) {
+        for ProjectFile { file, dist } in files {
+            match evaluate_file(name, dist, file, tags, policy) {
                 Ok(kind) => out.ordered.push(Candidate {
-                    version: parsed.version().clone(),
-                    file: Arc::new(file.clone()),
+                    version: dist.version().clone(),
+                    file: Arc::clone(file),
                     kind,
                 }),
-                Err(why) => out.rejected.push((parsed.version().clone(), why)),
+                Err(why) => out.rejected.push((dist.version().clone(), why)),
             }
         }
         let sdist_priority = tags.len();

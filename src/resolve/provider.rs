@@ -15,7 +15,7 @@ use pubgrub::{
 
 use super::candidates::{Candidate, Candidates, FilePolicy};
 use super::{Input, ranges};
-use crate::index::{Index, IndexError, IndexFile};
+use crate::index::{Index, IndexError, ProjectFile};
 use crate::metadata::{self, CoreMetadata};
 use crate::tags::TagPriority;
 
@@ -172,9 +172,9 @@ impl<'a> Provider<'a> {
     }
 
     /// A project's files: its direct URL when the user gave one, else the indexes' files.
-    async fn files_of(&self, name: &PackageName) -> Result<Arc<Vec<IndexFile>>, IndexError> {
+    async fn files_of(&self, name: &PackageName) -> Result<Arc<Vec<ProjectFile>>, IndexError> {
         match self.input.direct.get(name) {
-            Some(file) => Ok(Arc::new(vec![file.clone()])),
+            Some(file) => Ok(Arc::new(ProjectFile::parse_all(name, vec![file.clone()]))),
             None => self.index.project(name).await,
         }
     }
