@@ -427,3 +427,81 @@ fn the_gpu_drivers_libraries_are_provided_by_the_host_not_missing() {
     assert_eq!(target["verdict"], "works", "{target:#}");
     assert_eq!(target["host_libraries"]["libcuda.so.1"][0], "gpu");
 }
+
+/// A library large enough for the sparse read (over 1 MiB compressed): a table of pseudo-random
+/// words puts its dynamic section megabytes into the member.
+fn large_library() -> Vec<u8> {
+    let mut state = 0x9E37_79B9u32;
+    let mut words = String::new();
+    while words.len() < 8 << 20 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        words.push_str(&format!("w{:x} ", state % 100_000));
+    }
+    build_shared_object(&SharedObject {
+        source: format!(
+            "const char wc_table[] = \"{words}\";\nint wc_demo(void) {{ return wc_table[7]; }}\n"
+        ),
+        soname: Some("libwcbig.so.1".into()),
+        links: vec!["m".into()],
+        rpath: Some("$ORIGIN/../demo.libs".into()),
+        ..SharedObject::default()
+    })
+}
+
+#[test]
+fn a_large_member_is_read_sparsely_with_the_same_answers_as_read_whole() {
+    let so = large_library();
+    let world = World::new(vec![(
+        "demo",
+        vec![native("demo", GLIBC_TAG, &[("demo/libwcbig.so.1", &so)])],
+    )]);
+    std::fs::write(world.dir.path().join("requirements.txt"), "demo\n").unwrap();
+    let url = world.index.simple_url();
+    let args = [
+        "requirements.txt",
+        "--index-url",
+        &url,
+        "--python",
+        "3.12",
+        "--format",
+        "json",
+        "--image",
+        SLIM,
+    ];
+    let sparse = wheelcheck(world.dir.path(), world.cache.path(), &args).json();
+    let whole_cache = tempfile::tempdir().unwrap();
+    let whole = support::cli::wheelcheck_with_env(
+        world.dir.path(),
+        whole_cache.path(),
+        &args,
+        &[("WHEELCHECK_WHOLE_MEMBERS", "1")],
+    )
+    .json();
+    let (sparse_elf, whole_elf) = (elf(&sparse, SLIM, "demo"), elf(&whole, SLIM, "demo"));
+    assert_eq!(sparse_elf["analysis"], "done");
+    assert_eq!(sparse_elf, whole_elf);
+    assert_eq!(
+        strings(&sparse_elf["provided_by_libc"]),
+        ["libc.so.6", "libm.so.6"]
+    );
+    let fetched = |report: &Value| {
+        target(report, SLIM, "x86_64")["bytes"]["elf_fetched"]
+            .as_u64()
+            .unwrap()
+    };
+    let total = target(&sparse, SLIM, "x86_64")["bytes"]["wheels_total"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        total > 1 << 20,
+        "the member is large enough to be read sparsely"
+    );
+    assert!(
+        fetched(&sparse) * 2 < fetched(&whole),
+        "sparse {} bytes, whole {} bytes",
+        fetched(&sparse),
+        fetched(&whole)
+    );
+}

@@ -10,6 +10,7 @@ use url::Url;
 use crate::index::http::HttpClient;
 use crate::index::remote::{self, MemberRead};
 use crate::inspect::elf::{self, ElfInfo};
+use crate::inspect::sparse;
 use crate::inspect::zipdir::ZipEntry;
 
 /// Members up to this size are inflated in memory; larger ones go to a temporary file that is
@@ -104,6 +105,21 @@ async fn read_member(
             entry.name, entry.size
         ));
     }
+    let member = sparse::Member {
+        http,
+        url,
+        total,
+        entry,
+    };
+    let mut tried = 0;
+    let sparse_allowed = std::env::var_os("WHEELCHECK_WHOLE_MEMBERS").is_none();
+    if sparse_allowed && let Some(found) = sparse::read(&member, &mut tried).await? {
+        let found = found.map(|info| ElfMember {
+            path: entry.name.clone(),
+            info,
+        });
+        return Ok((found, tried));
+    }
     let mut buffer = MemberBuffer::new(entry.size).map_err(|e| format!("{}: {e}", entry.name))?;
     let read: MemberRead =
         remote::stream_member(http, url, total, entry, |chunk| buffer.push(chunk))
@@ -113,7 +129,7 @@ async fn read_member(
         return Err(format!("{}: {err}", entry.name));
     }
     if !read.complete {
-        return Ok((None, read.bytes_fetched));
+        return Ok((None, tried + read.bytes_fetched));
     }
     let bytes = buffer
         .finish()
@@ -124,9 +140,11 @@ async fn read_member(
                 path: entry.name.clone(),
                 info,
             }),
-            read.bytes_fetched,
+            tried + read.bytes_fetched,
         )),
-        Err(elf::ElfError::NotElf) if !looks_shared(&entry.name) => Ok((None, read.bytes_fetched)),
+        Err(elf::ElfError::NotElf) if !looks_shared(&entry.name) => {
+            Ok((None, tried + read.bytes_fetched))
+        }
         Err(err) => Err(format!("{}: {err}", entry.name)),
     }
 }

@@ -69,7 +69,7 @@ pub enum ElfError {
 /// Bytes of names (plus a per-entry overhead) copied out of one file. Real libraries use a few
 /// KiB; without a cap, thousands of `DT_NEEDED` entries pointing at one long string, or version
 /// chains revisiting the same entries, would cost memory or time quadratic in the file size.
-const TEXT_BUDGET: usize = 1 << 20;
+pub(crate) const TEXT_BUDGET: usize = 1 << 20;
 const ENTRY_COST: usize = 16;
 
 /// The `\x7fELF` magic: enough to tell an ELF file from anything else without parsing.
@@ -116,17 +116,17 @@ pub fn inspect(bytes: &[u8]) -> Result<ElfInfo, ElfError> {
     })
 }
 
-struct Budget(usize);
+pub(crate) struct Budget(pub(crate) usize);
 
 impl Budget {
-    fn charge(&mut self, bytes: usize) -> Result<(), ElfError> {
+    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), ElfError> {
         self.0 = self.0.checked_sub(bytes + ENTRY_COST).ok_or_else(|| {
             ElfError::Malformed(format!("dynamic section names exceed {TEXT_BUDGET} bytes"))
         })?;
         Ok(())
     }
 
-    fn copy(&mut self, text: &str) -> Result<String, ElfError> {
+    pub(crate) fn copy(&mut self, text: &str) -> Result<String, ElfError> {
         self.charge(text.len())?;
         Ok(text.to_string())
     }
@@ -203,7 +203,7 @@ fn version_needs(
 /// `GLIBC_2.2.5` → `("GLIBC", "2.2.5")`, `CXXABI_TM_1` → `("CXXABI_TM", "1")`: the namespace ends
 /// at the first `_` followed by a digit. Names without a numeric version (`GLIBC_PRIVATE`) are
 /// `None`. OpenSSL's `OPENSSL_1_1_0` style reads as `1.1.0`.
-fn split_version(name: &str) -> Option<(&str, String)> {
+pub(crate) fn split_version(name: &str) -> Option<(&str, String)> {
     // A byte position: `_` is ASCII, so slicing there is safe whatever else the name holds.
     let at = name
         .as_bytes()

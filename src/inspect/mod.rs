@@ -2,7 +2,10 @@
 
 pub mod analysis;
 pub mod elf;
+pub mod inflate;
 pub mod needs;
 pub mod sdist;
+pub mod sparse;
+pub mod sparse_elf;
 pub mod wheel;
 pub mod zipdir;

@@ -1,0 +1,459 @@
+//! Inflating a deflate stream from the middle, without the bytes before it.
+//!
+//! A shared object's dynamic section sits near its end, and a deflated zip member can normally
+//! only be read from its start: reading what a 500 MB library needs would mean downloading all
+//! of it. But a deflate stream is a chain of blocks, and a block can be decoded from its first
+//! bit if the 32 KiB of output before it are treated as unknown (the technique of rapidgzip and
+//! pugz). This module finds a block start at or after a given bit by trial (a dynamic-Huffman
+//! header with complete codes that decodes cleanly to the end of the stream), then decodes to
+//! the end, marking every byte copied from before the start as [`UNKNOWN`]. Decoding to the end
+//! of the member anchors the output: its last byte is the member's last byte, so each decoded
+//! byte's offset in the file is known exactly.
+
+/// An output byte that depends on data before the decoding started.
+pub const UNKNOWN: u16 = 256;
+
+const WINDOW: usize = 32 * 1024;
+/// Codes up to this many bits are decoded by one table lookup.
+const FAST_BITS: u32 = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InflateError {
+    #[error("the compressed data ends before the end of the stream")]
+    Truncated,
+    #[error("invalid deflate data: {0}")]
+    Invalid(&'static str),
+}
+
+/// Reads bits least-significant first, as deflate packs them.
+struct Bits<'a> {
+    data: &'a [u8],
+    /// Position of the next unread bit.
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn bits(&mut self, count: u32) -> Result<u32, InflateError> {
+        let mut value = 0u32;
+        for i in 0..count {
+            let byte = *self
+                .data
+                .get(self.pos >> 3)
+                .ok_or(InflateError::Truncated)?;
+            value |= u32::from((byte >> (self.pos & 7)) & 1) << i;
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// Up to 16 bits without consuming them; past the end they read as zero.
+    fn peek16(&self) -> u32 {
+        let byte = self.pos >> 3;
+        let mut word = 0u32;
+        for i in 0..3 {
+            word |= u32::from(*self.data.get(byte + i).unwrap_or(&0)) << (8 * i);
+        }
+        (word >> (self.pos & 7)) & 0xffff
+    }
+
+    fn available(&self) -> usize {
+        (self.data.len() * 8).saturating_sub(self.pos)
+    }
+}
+
+/// A canonical Huffman code: a fast table for short codes and a bit-by-bit walk for long ones.
+struct Huffman {
+    counts: [u16; 16],
+    symbols: Vec<u16>,
+    /// For each FAST_BITS-bit lookahead: symbol << 4 | length, or 0 for "longer code".
+    fast: Vec<u16>,
+}
+
+impl Huffman {
+    /// `complete` requires the code to use every bit pattern (zlib's rule for all codes but a
+    /// single-symbol distance code).
+    fn new(lengths: &[u8], allow_incomplete: bool) -> Result<Self, InflateError> {
+        let mut counts = [0u16; 16];
+        for &len in lengths {
+            counts[len as usize] += 1;
+        }
+        counts[0] = 0;
+        let mut left: i32 = 1;
+        for &count in &counts[1..] {
+            left = (left << 1) - i32::from(count);
+            if left < 0 {
+                return Err(InflateError::Invalid("over-subscribed code"));
+            }
+        }
+        let used: u16 = counts[1..].iter().sum();
+        if left > 0 && !(allow_incomplete && used <= 1) {
+            return Err(InflateError::Invalid("incomplete code"));
+        }
+        let mut offsets = [0u16; 16];
+        for len in 1..15 {
+            offsets[len + 1] = offsets[len] + counts[len];
+        }
+        let mut symbols = vec![0u16; used as usize];
+        for (symbol, &len) in lengths.iter().enumerate() {
+            if len != 0 {
+                symbols[offsets[len as usize] as usize] = symbol as u16;
+                offsets[len as usize] += 1;
+            }
+        }
+        let mut huffman = Huffman {
+            counts,
+            symbols,
+            fast: vec![0; 1 << FAST_BITS],
+        };
+        huffman.fill_fast();
+        Ok(huffman)
+    }
+
+    fn fill_fast(&mut self) {
+        let mut code: u32 = 0;
+        let mut index = 0usize;
+        for len in 1..=FAST_BITS {
+            for _ in 0..self.counts[len as usize] {
+                let reversed = code.reverse_bits() >> (32 - len);
+                let entry = (self.symbols[index] << 4) | len as u16;
+                let mut fill = reversed;
+                while fill < (1 << FAST_BITS) {
+                    self.fast[fill as usize] = entry;
+                    fill += 1 << len;
+                }
+                code += 1;
+                index += 1;
+            }
+            code <<= 1;
+        }
+    }
+
+    fn decode(&self, bits: &mut Bits) -> Result<u16, InflateError> {
+        let entry = self.fast[(bits.peek16() & ((1 << FAST_BITS) - 1)) as usize];
+        if entry != 0 {
+            let len = (entry & 15) as usize;
+            if bits.available() < len {
+                return Err(InflateError::Truncated);
+            }
+            bits.pos += len;
+            return Ok(entry >> 4);
+        }
+        let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
+        for len in 1..16 {
+            code |= bits.bits(1)? as i32;
+            let count = i32::from(self.counts[len]);
+            if code - count < first {
+                return Ok(self.symbols[(index + (code - first)) as usize]);
+            }
+            index += count;
+            first += count;
+            first <<= 1;
+            code <<= 1;
+        }
+        Err(InflateError::Invalid("no such code"))
+    }
+}
+
+const LENGTH_BASE: [u16; 29] = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+];
+const LENGTH_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+const DIST_BASE: [u16; 30] = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+];
+const DIST_EXTRA: [u8; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
+];
+const CODE_LENGTH_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+/// The decoder's output side: a 32 KiB history for back-references, flushed to a sink.
+struct Output<'s> {
+    history: Vec<u16>,
+    produced: u64,
+    pending: Vec<u16>,
+    sink: &'s mut dyn FnMut(&[u16]),
+}
+
+impl Output<'_> {
+    fn push(&mut self, value: u16) {
+        self.history[(self.produced as usize) & (WINDOW - 1)] = value;
+        self.produced += 1;
+        self.pending.push(value);
+        if self.pending.len() >= 1 << 16 {
+            self.flush();
+        }
+    }
+
+    fn copy(&mut self, distance: usize, length: usize) {
+        for _ in 0..length {
+            let value = if distance as u64 > self.produced {
+                UNKNOWN
+            } else {
+                self.history[(self.produced as usize - distance) & (WINDOW - 1)]
+            };
+            self.push(value);
+        }
+    }
+
+    fn flush(&mut self) {
+        (self.sink)(&self.pending);
+        self.pending.clear();
+    }
+}
+
+/// Decode from bit `start` to the end of the stream (the block marked final). Returns the
+/// number of bytes produced; each goes to `sink` in order. Fails on invalid data, and when
+/// `data` ends first.
+pub fn decode_from(
+    data: &[u8],
+    start: usize,
+    sink: &mut dyn FnMut(&[u16]),
+) -> Result<u64, InflateError> {
+    decode_blocks(data, start, usize::MAX, sink)
+}
+
+/// Decode at most `max_blocks` blocks (fewer if the stream ends first).
+fn decode_blocks(
+    data: &[u8],
+    start: usize,
+    max_blocks: usize,
+    sink: &mut dyn FnMut(&[u16]),
+) -> Result<u64, InflateError> {
+    let mut bits = Bits { data, pos: start };
+    let mut out = Output {
+        history: vec![UNKNOWN; WINDOW],
+        produced: 0,
+        pending: Vec::with_capacity(1 << 16),
+        sink,
+    };
+    for _ in 0..max_blocks {
+        let last = bits.bits(1)? == 1;
+        match bits.bits(2)? {
+            0 => stored(&mut bits, &mut out)?,
+            1 => {
+                let (lit, dist) = fixed_codes();
+                codes(&mut bits, &mut out, &lit, &dist)?;
+            }
+            2 => {
+                let (lit, dist) = dynamic_codes(&mut bits)?;
+                codes(&mut bits, &mut out, &lit, &dist)?;
+            }
+            _ => return Err(InflateError::Invalid("block type 3")),
+        }
+        if last {
+            break;
+        }
+    }
+    out.flush();
+    Ok(out.produced)
+}
+
+/// The first bit at or after `from` (and before `until`) where a dynamic-Huffman block starts
+/// from which the next blocks decode cleanly. Candidates are cheap to reject: most fail the
+/// header's code checks. (The caller then decodes to the end, which a false start would not
+/// survive.)
+pub fn find_block(data: &[u8], from: usize, until: usize) -> Option<usize> {
+    let until = until.min(data.len() * 8);
+    (from..until).find(|&pos| plausible_header(data, pos) && decodes_to_end(data, pos))
+}
+
+fn plausible_header(data: &[u8], pos: usize) -> bool {
+    let mut bits = Bits { data, pos };
+    // Not final (the final block is the stream's last) and dynamic.
+    if bits.bits(3).ok() != Some(0b100) {
+        return false;
+    }
+    dynamic_codes(&mut bits).is_ok()
+}
+
+fn decodes_to_end(data: &[u8], pos: usize) -> bool {
+    match decode_blocks(data, pos, 4, &mut |_| {}) {
+        Ok(_) | Err(InflateError::Truncated) => true,
+        Err(InflateError::Invalid(_)) => false,
+    }
+}
+
+fn stored(bits: &mut Bits, out: &mut Output) -> Result<(), InflateError> {
+    bits.pos = bits.pos.div_ceil(8) * 8;
+    let len = bits.bits(16)?;
+    let nlen = bits.bits(16)?;
+    if len != !nlen & 0xffff {
+        return Err(InflateError::Invalid("stored block length"));
+    }
+    let start = bits.pos / 8;
+    let bytes = data_slice(bits.data, start, len as usize)?;
+    for &byte in bytes {
+        out.push(u16::from(byte));
+    }
+    bits.pos += 8 * len as usize;
+    Ok(())
+}
+
+fn data_slice(data: &[u8], start: usize, len: usize) -> Result<&[u8], InflateError> {
+    data.get(start..start + len).ok_or(InflateError::Truncated)
+}
+
+fn fixed_codes() -> (Huffman, Huffman) {
+    let mut lengths = [0u8; 288];
+    lengths[..144].fill(8);
+    lengths[144..256].fill(9);
+    lengths[256..280].fill(7);
+    lengths[280..].fill(8);
+    let lit = Huffman::new(&lengths, false).expect("the fixed code is valid");
+    let dist = Huffman::new(&[5u8; 30], true).expect("the fixed code is valid");
+    (lit, dist)
+}
+
+fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman), InflateError> {
+    let nlen = bits.bits(5)? as usize + 257;
+    let ndist = bits.bits(5)? as usize + 1;
+    let ncode = bits.bits(4)? as usize + 4;
+    if nlen > 286 || ndist > 30 {
+        return Err(InflateError::Invalid("too many length or distance codes"));
+    }
+    let mut code_lengths = [0u8; 19];
+    for &index in &CODE_LENGTH_ORDER[..ncode] {
+        code_lengths[index] = bits.bits(3)? as u8;
+    }
+    let code_code = Huffman::new(&code_lengths, false)?;
+    let mut lengths = vec![0u8; nlen + ndist];
+    let mut i = 0;
+    while i < nlen + ndist {
+        let symbol = code_code.decode(bits)?;
+        let (value, repeat) = match symbol {
+            0..=15 => (symbol as u8, 1),
+            16 => {
+                let previous = *i
+                    .checked_sub(1)
+                    .and_then(|p| lengths.get(p))
+                    .ok_or(InflateError::Invalid("repeat with no previous length"))?;
+                (previous, 3 + bits.bits(2)? as usize)
+            }
+            17 => (0, 3 + bits.bits(3)? as usize),
+            _ => (0, 11 + bits.bits(7)? as usize),
+        };
+        if i + repeat > nlen + ndist {
+            return Err(InflateError::Invalid("too many lengths"));
+        }
+        lengths[i..i + repeat].fill(value);
+        i += repeat;
+    }
+    if lengths[256] == 0 {
+        return Err(InflateError::Invalid("no end-of-block code"));
+    }
+    let lit = Huffman::new(&lengths[..nlen], false)?;
+    let dist = Huffman::new(&lengths[nlen..], true)?;
+    Ok((lit, dist))
+}
+
+fn codes(
+    bits: &mut Bits,
+    out: &mut Output,
+    lit: &Huffman,
+    dist: &Huffman,
+) -> Result<(), InflateError> {
+    loop {
+        let symbol = lit.decode(bits)?;
+        match symbol {
+            0..=255 => out.push(symbol),
+            256 => return Ok(()),
+            257..=285 => {
+                let index = (symbol - 257) as usize;
+                let length = LENGTH_BASE[index] as usize
+                    + bits.bits(u32::from(LENGTH_EXTRA[index]))? as usize;
+                let code = dist.decode(bits)? as usize;
+                if code >= 30 {
+                    return Err(InflateError::Invalid("distance code"));
+                }
+                let distance =
+                    DIST_BASE[code] as usize + bits.bits(u32::from(DIST_EXTRA[code]))? as usize;
+                out.copy(distance, length);
+            }
+            _ => return Err(InflateError::Invalid("length code")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::DeflateEncoder;
+    use std::io::Write;
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// Text-like data that compresses but not trivially, so the encoder emits many blocks.
+    fn sample(len: usize) -> Vec<u8> {
+        let mut state = 0x2545F491u32;
+        (0..len)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                if i % 7 == 0 {
+                    b'a' + (state % 26) as u8
+                } else {
+                    b"the quick brown fox jumps over "[(state % 31) as usize]
+                }
+            })
+            .collect()
+    }
+
+    fn decode_all(data: &[u8], start: usize) -> Result<Vec<u16>, InflateError> {
+        let mut out = Vec::new();
+        decode_from(data, start, &mut |chunk| out.extend_from_slice(chunk))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn decodes_a_whole_stream_like_zlib() {
+        let original = sample(300_000);
+        let out = decode_all(&deflate(&original), 0).unwrap();
+        let bytes: Vec<u8> = out.iter().map(|&v| v as u8).collect();
+        assert!(out.iter().all(|&v| v < 256));
+        assert_eq!(bytes, original);
+    }
+
+    #[test]
+    fn from_the_middle_the_tail_is_exact_and_anchored_at_the_end() {
+        let original = sample(2_000_000);
+        let compressed = deflate(&original);
+        let start = find_block(&compressed, compressed.len() * 4, compressed.len() * 8)
+            .expect("a block starts in the second half");
+        let out = decode_all(&compressed, start).unwrap();
+        let offset = original.len() - out.len();
+        assert!(offset > 0);
+        let known = out.iter().filter(|&&v| v != UNKNOWN).count();
+        assert!(known > out.len() / 2, "most of the tail is known");
+        for (i, &value) in out.iter().enumerate() {
+            if value != UNKNOWN {
+                assert_eq!(value as u8, original[offset + i], "byte {}", offset + i);
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_and_garbage_streams_are_errors() {
+        let compressed = deflate(&sample(100_000));
+        assert_eq!(
+            decode_all(&compressed[..compressed.len() / 2], 0),
+            Err(InflateError::Truncated)
+        );
+        let garbage: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert_eq!(find_block(&garbage, 0, garbage.len() * 8), None);
+    }
+}

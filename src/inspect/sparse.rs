@@ -1,0 +1,335 @@
+//! Reading what a large deflated ELF member needs while downloading a small part of it.
+//!
+//! What a shared object needs is in four places: the header and program headers (at the start),
+//! the dynamic section (typically 70–85% into the file, before the symbol tables), and the
+//! dynamic string table and `.gnu.version_r` (in the first few percent, or at the very end when
+//! patchelf has rewritten the file, as auditwheel does). The start is inflated as usual, from
+//! the member's first byte, only as far as needed. The dynamic section is reached by decoding
+//! the member's *tail* from a deflate block found in the middle ([`super::inflate`]): decoding
+//! runs to the member's end, so the offset of every decoded byte is exact. The tail is decoded
+//! into a temporary file, so memory stays small whatever the size.
+//!
+//! Anything unexpected — no block found, the dynamic section not reached or depending on bytes
+//! before the decoding started, pieces in the middle of the file, a 32-bit or big-endian file —
+//! returns `None`, and the caller reads the member whole, as before: this path can make reading
+//! cheaper, never less exact. It cannot check the member's CRC (that needs every byte); the
+//! pieces it uses are checked by their own structure instead.
+
+use std::io::Write;
+
+use url::Url;
+
+use super::elf::{ElfError, ElfInfo};
+use super::inflate::{self, UNKNOWN};
+use super::sparse_elf::{self, Dynamic, Pieces};
+use crate::index::http::HttpClient;
+use crate::inspect::zipdir::ZipEntry;
+
+/// Members smaller than this (compressed) are read whole: the saving would be small, and the
+/// whole read also checks the CRC.
+pub const MIN_SPARSE_COMPRESSED: u64 = 1 << 20;
+/// Compressed bytes read from the member's start: header and program headers are in the first
+/// few KiB of output.
+const HEAD_FETCH: u64 = 64 * 1024;
+/// The first guess at the compressed share of the part after the dynamic section, relative to
+/// its uncompressed share: symbol and string tables compress several times better than code.
+const FIRST_TAIL_GUESS: f64 = 0.4;
+/// Each step back reaches this much further than the tail's own ratio says is needed (the part
+/// before compresses worse), and at least this share of the member.
+const STEP_FACTOR: f64 = 1.5;
+const MIN_STEP: f64 = 0.01;
+/// Uncompressed bytes to reach before the dynamic section when stepping back, so that
+/// back-references to the unknown bytes before the start have likely died out (whether they
+/// have is checked byte by byte).
+const KNOWN_LEAD: u64 = 256 << 10;
+/// Tries at reaching further back before giving up and reading the member whole.
+const TRIES: usize = 6;
+
+/// Where the member's data is in the wheel.
+pub struct Member<'a> {
+    pub http: &'a HttpClient,
+    pub url: &'a Url,
+    pub total: u64,
+    pub entry: &'a ZipEntry,
+}
+
+/// What the sparse read found: `Some(None)` for "not an ELF file", `None` for "read this
+/// member whole". What it downloaded is added to `fetched` either way.
+pub async fn read(
+    member: &Member<'_>,
+    fetched: &mut u64,
+) -> Result<Option<Option<ElfInfo>>, String> {
+    let entry = member.entry;
+    if entry.method != 8 || entry.compressed_size < MIN_SPARSE_COMPRESSED {
+        return Ok(None);
+    }
+    let fetched = &mut *fetched;
+    let header = fetch(
+        member,
+        entry.local_header_offset,
+        30 + 256 + HEAD_FETCH,
+        fetched,
+    )
+    .await?;
+    let Some(data_start) = data_offset(&header, entry) else {
+        return Ok(whole(entry, "no local header"));
+    };
+    let head_bytes = &header[(data_start - entry.local_header_offset) as usize..];
+    let start = inflate_prefix(head_bytes, 64 * 1024);
+    let layout = match sparse_elf::layout(&start) {
+        Ok(Some(layout)) => layout,
+        Ok(None) => return Ok(None),
+        Err(ElfError::NotElf) => return Ok(Some(None)),
+        Err(err) => return Err(format!("{}: {err}", entry.name)),
+    };
+    let Some((dynamic_offset, dynamic_size)) = layout.dynamic else {
+        return Ok(whole(entry, "not a 64-bit little-endian ELF file"));
+    };
+    let source = Source { member, data_start };
+    let Some(tail) = source
+        .tail_covering(dynamic_offset, dynamic_size, fetched)
+        .await?
+    else {
+        return Ok(whole(entry, "no dynamic section"));
+    };
+    let mut pieces = Pieces::new(entry.size);
+    pieces.add(0, start);
+    let Some(dynamic) = tail
+        .known(dynamic_offset, dynamic_size)
+        .and_then(|bytes| Dynamic::parse(&bytes))
+    else {
+        return Ok(whole(entry, "the tail did not reach the dynamic section"));
+    };
+    let Some(wanted) = dynamic.wanted(&layout, entry.size) else {
+        return Ok(whole(entry, "no valid dynamic section"));
+    };
+    let mut from_start = Vec::new();
+    for (offset, len) in wanted {
+        match tail.known(offset, len) {
+            Some(bytes) => pieces.add(offset, bytes),
+            None if offset + len < entry.size / 4 => from_start.push((offset, len)),
+            None => return Ok(whole(entry, "a needed piece is in the middle of the file")),
+        }
+    }
+    if !from_start.is_empty() {
+        let Some(read) = source.prefix_pieces(&from_start, fetched).await? else {
+            return Ok(whole(entry, "the start did not inflate that far"));
+        };
+        for (offset, bytes) in read {
+            pieces.add(offset, bytes);
+        }
+    }
+    match sparse_elf::inspect(&layout, &dynamic, &pieces) {
+        Ok(info) => Ok(Some(Some(info))),
+        Err(err) => Ok(whole(entry, &err.to_string())),
+    }
+}
+
+/// Give up on the sparse read: the member is read whole. Said with -vv.
+fn whole(entry: &ZipEntry, why: &str) -> Option<Option<ElfInfo>> {
+    crate::diag::debug(format_args!("{}: read whole ({why})", entry.name));
+    None
+}
+
+async fn fetch(
+    member: &Member<'_>,
+    offset: u64,
+    len: u64,
+    fetched: &mut u64,
+) -> Result<Vec<u8>, String> {
+    let end = (offset + len).min(member.total);
+    let (start, body) = member
+        .http
+        .get_range(member.url, offset..end, member.total)
+        .await
+        .map_err(|e| e.to_string())?;
+    *fetched += body.len() as u64;
+    let skip = (offset - start) as usize;
+    Ok(body.get(skip..).unwrap_or_default().to_vec())
+}
+
+/// The offset of the member's compressed data, from its local header.
+fn data_offset(header: &[u8], entry: &ZipEntry) -> Option<u64> {
+    if header.len() < 30 || header[..4] != *b"PK\x03\x04" {
+        return None;
+    }
+    let name_len = u64::from(u16::from_le_bytes([header[26], header[27]]));
+    let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
+    let offset = entry.local_header_offset + 30 + name_len + extra_len;
+    (offset - entry.local_header_offset < header.len() as u64).then_some(offset)
+}
+
+/// Up to `limit` bytes inflated from the start of a raw deflate stream (fewer if `data` ends).
+fn inflate_prefix(data: &[u8], limit: usize) -> Vec<u8> {
+    let mut inflater = flate2::Decompress::new(false);
+    let mut out = Vec::with_capacity(limit);
+    let _ = inflater.decompress_vec(data, &mut out, flate2::FlushDecompress::None);
+    out
+}
+
+struct Source<'m, 'a> {
+    member: &'m Member<'a>,
+    data_start: u64,
+}
+
+impl Source<'_, '_> {
+    /// The member's decoded tail, reaching back before `offset` far enough that the bytes
+    /// there are known; `None` if that fails.
+    async fn tail_covering(
+        &self,
+        offset: u64,
+        size: u64,
+        fetched: &mut u64,
+    ) -> Result<Option<Tail>, String> {
+        let entry = self.member.entry;
+        let csize = entry.compressed_size as f64;
+        let after = 1.0 - offset as f64 / entry.size.max(1) as f64;
+        let mut from = (csize * (1.0 - after * FIRST_TAIL_GUESS)).max(0.0) as u64;
+        let mut compressed = fetch(
+            self.member,
+            self.data_start + from,
+            entry.compressed_size - from,
+            fetched,
+        )
+        .await?;
+        let lead = KNOWN_LEAD.min(offset);
+        for _ in 0..TRIES {
+            let tail = Tail::decode(&compressed, entry.size)?;
+            if tail
+                .as_ref()
+                .is_some_and(|t| t.known(offset, size).is_some())
+            {
+                return Ok(tail);
+            }
+            // Uncompressed bytes still to reach, and compressed bytes per uncompressed one.
+            let missing = tail.as_ref().map_or((0.0, 0.0), |t| {
+                (
+                    (t.start + lead).saturating_sub(offset) as f64,
+                    compressed.len() as f64 / (entry.size - t.start).max(1) as f64,
+                )
+            });
+            if from == 0 {
+                return Ok(None);
+            }
+            let step = (missing.0 * missing.1 * STEP_FACTOR).max(csize * MIN_STEP) as u64;
+            let new_from = from.saturating_sub(step);
+            let mut earlier = fetch(
+                self.member,
+                self.data_start + new_from,
+                from - new_from,
+                fetched,
+            )
+            .await?;
+            earlier.extend_from_slice(&compressed);
+            compressed = earlier;
+            from = new_from;
+        }
+        Ok(None)
+    }
+
+    /// Ranges near the start, inflated from the member's first byte up to the last of them.
+    async fn prefix_pieces(
+        &self,
+        ranges: &[(u64, u64)],
+        fetched: &mut u64,
+    ) -> Result<Option<Vec<(u64, Vec<u8>)>>, String> {
+        let end = ranges.iter().map(|(o, l)| o + l).max().unwrap_or(0);
+        let entry = self.member.entry;
+        // Fetch in growing steps: the ratio at the start of a library is not known in advance.
+        let mut compressed: Vec<u8> = Vec::new();
+        let mut want = (end / 2).max(256 << 10).min(entry.compressed_size);
+        loop {
+            let have = compressed.len() as u64;
+            let more = fetch(self.member, self.data_start + have, want - have, fetched).await?;
+            compressed.extend_from_slice(&more);
+            let out = inflate_prefix(&compressed, end as usize);
+            if out.len() as u64 >= end {
+                return Ok(Some(
+                    ranges
+                        .iter()
+                        .map(|&(o, l)| (o, out[o as usize..(o + l) as usize].to_vec()))
+                        .collect(),
+                ));
+            }
+            if want >= entry.compressed_size {
+                return Ok(None);
+            }
+            want = (want * 2).min(entry.compressed_size);
+        }
+    }
+}
+
+/// A member's tail, decoded to a temporary file; unknown bytes are listed, not stored.
+struct Tail {
+    /// The offset in the member of the first decoded byte.
+    start: u64,
+    file: tempfile::NamedTempFile,
+    /// Runs of unknown bytes, (offset in the tail, length), in order.
+    unknown: Vec<(u64, u64)>,
+}
+
+impl Tail {
+    /// Find a block in the first part of `compressed` and decode from it to the end.
+    fn decode(compressed: &[u8], size: u64) -> Result<Option<Tail>, String> {
+        let search_end = (compressed.len() * 8).min(8 << 20);
+        let Some(block) = inflate::find_block(compressed, 0, search_end) else {
+            return Ok(None);
+        };
+        let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+        let mut writer = std::io::BufWriter::new(file.as_file());
+        let mut unknown: Vec<(u64, u64)> = Vec::new();
+        let mut position = 0u64;
+        let mut bytes = Vec::with_capacity(1 << 16);
+        let mut failed = None;
+        let decoded = inflate::decode_from(compressed, block, &mut |chunk| {
+            bytes.clear();
+            for &value in chunk {
+                if value == UNKNOWN {
+                    match unknown.last_mut() {
+                        Some((at, len)) if *at + *len == position => *len += 1,
+                        _ => unknown.push((position, 1)),
+                    }
+                }
+                bytes.push(value as u8);
+                position += 1;
+            }
+            if let Err(err) = writer.write_all(&bytes) {
+                failed.get_or_insert(err);
+            }
+        });
+        if let Some(err) = failed {
+            return Err(format!("cannot write a temporary file: {err}"));
+        }
+        writer.flush().map_err(|e| e.to_string())?;
+        drop(writer);
+        let Ok(length) = decoded else {
+            return Ok(None);
+        };
+        let Some(start) = size.checked_sub(length) else {
+            return Ok(None);
+        };
+        Ok(Some(Tail {
+            start,
+            file,
+            unknown,
+        }))
+    }
+
+    /// `len` bytes at `offset` of the member, if decoded and all known.
+    fn known(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let from = offset.checked_sub(self.start)?;
+        let overlaps = self
+            .unknown
+            .iter()
+            .any(|&(at, run)| at < from + len && from < at + run);
+        if overlaps {
+            return None;
+        }
+        let mut file = self.file.reopen().ok()?;
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut bytes = vec![0; len as usize];
+        file.read_exact(&mut bytes).ok()?;
+        Some(bytes)
+    }
+}

@@ -1,0 +1,340 @@
+//! What a 64-bit little-endian ELF file needs, read from a few known pieces of it: the header
+//! and program headers, the dynamic section, its string table and `.gnu.version_r` — the same
+//! answers [`super::elf::inspect`] gives from the whole file, for files too large to fetch
+//! whole (see [`super::sparse`]).
+
+use std::collections::BTreeMap;
+
+use super::elf::{Budget, Class, ElfError, ElfInfo, ElfKind, Machine, TEXT_BUDGET, split_version};
+
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
+const DT_NEEDED: u64 = 1;
+const DT_STRTAB: u64 = 5;
+const DT_STRSZ: u64 = 10;
+const DT_SONAME: u64 = 14;
+const DT_RPATH: u64 = 15;
+const DT_RUNPATH: u64 = 29;
+const DT_FLAGS_1: u64 = 0x6fff_fffb;
+const DT_VERNEED: u64 = 0x6fff_fffe;
+const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
+const DF_1_PIE: u64 = 0x0800_0000;
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+/// How much of `.gnu.version_r` to read: real ones are a few hundred bytes.
+pub const VERNEED_READ: u64 = 64 * 1024;
+
+/// Byte ranges of a file, as far as they were read.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    pub size: u64,
+    pieces: Vec<(u64, Vec<u8>)>,
+}
+
+impl Pieces {
+    pub fn new(size: u64) -> Self {
+        Pieces {
+            size,
+            pieces: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, offset: u64, bytes: Vec<u8>) {
+        self.pieces.push((offset, bytes));
+    }
+
+    /// `len` bytes at `offset`, if one piece holds them all.
+    pub fn get(&self, offset: u64, len: u64) -> Option<&[u8]> {
+        self.pieces.iter().find_map(|(start, bytes)| {
+            let from = offset.checked_sub(*start)? as usize;
+            bytes.get(from..from.checked_add(len as usize)?)
+        })
+    }
+
+    fn u16_at(&self, offset: u64) -> Option<u16> {
+        Some(u16::from_le_bytes(self.get(offset, 2)?.try_into().ok()?))
+    }
+
+    fn u32_at(&self, offset: u64) -> Option<u32> {
+        Some(u32::from_le_bytes(self.get(offset, 4)?.try_into().ok()?))
+    }
+
+    fn u64_at(&self, offset: u64) -> Option<u64> {
+        Some(u64::from_le_bytes(self.get(offset, 8)?.try_into().ok()?))
+    }
+}
+
+/// The program headers' view: where the dynamic section is, and how addresses map to offsets.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub e_type: u16,
+    pub machine: u16,
+    /// Offset and size of the dynamic section (`PT_DYNAMIC`).
+    pub dynamic: Option<(u64, u64)>,
+    /// `PT_INTERP`: offset and size.
+    pub interp: Option<(u64, u64)>,
+    /// `PT_LOAD` segments: (vaddr, offset, filesz).
+    loads: Vec<(u64, u64, u64)>,
+}
+
+/// Header and program headers, from the start of the file. `None` when the file is not a
+/// 64-bit little-endian ELF file (the caller then reads it whole).
+pub fn layout(start: &[u8]) -> Result<Option<Layout>, ElfError> {
+    if start.len() < 64 || &start[..4] != b"\x7fELF" {
+        return Err(ElfError::NotElf);
+    }
+    if start[4] != 2 || start[5] != 1 {
+        return Ok(None);
+    }
+    let mut pieces = Pieces::new(start.len() as u64);
+    pieces.add(0, start.to_vec());
+    let field = |offset| pieces.u64_at(offset).unwrap_or(0);
+    let (phoff, phentsize) = (field(32), u64::from(pieces.u16_at(54).unwrap_or(0)));
+    let phnum = u64::from(pieces.u16_at(56).unwrap_or(0));
+    if phentsize != 56 {
+        return Ok(None);
+    }
+    let mut layout = Layout {
+        e_type: pieces.u16_at(16).unwrap_or(0),
+        machine: pieces.u16_at(18).unwrap_or(0),
+        dynamic: None,
+        interp: None,
+        loads: Vec::new(),
+    };
+    for i in 0..phnum {
+        let at = phoff + i * phentsize;
+        let (Some(kind), Some(offset), Some(vaddr), Some(filesz)) = (
+            pieces.u32_at(at),
+            pieces.u64_at(at + 8),
+            pieces.u64_at(at + 16),
+            pieces.u64_at(at + 32),
+        ) else {
+            return Ok(None);
+        };
+        match kind {
+            PT_LOAD => layout.loads.push((vaddr, offset, filesz)),
+            PT_DYNAMIC => layout.dynamic = Some((offset, filesz)),
+            PT_INTERP => layout.interp = Some((offset, filesz)),
+            _ => {}
+        }
+    }
+    Ok(Some(layout))
+}
+
+impl Layout {
+    /// The file offset of a virtual address, through the segment that loads it.
+    pub fn offset_of(&self, vaddr: u64) -> Option<u64> {
+        self.loads
+            .iter()
+            .find(|(start, _, size)| vaddr >= *start && vaddr - start < *size)
+            .map(|(start, offset, _)| offset + (vaddr - start))
+    }
+}
+
+/// The dynamic section's entries that matter here.
+#[derive(Debug, Default, Clone)]
+pub struct Dynamic {
+    needed: Vec<u64>,
+    soname: Option<u64>,
+    rpath: Vec<u64>,
+    runpath: Vec<u64>,
+    flags_1: u64,
+    strtab: Option<u64>,
+    strsz: u64,
+    verneed: Option<u64>,
+    verneednum: u64,
+}
+
+impl Dynamic {
+    /// Parse the section; `None` when it does not look like one (no terminator, no string
+    /// table): the caller then reads the file whole rather than trust it.
+    pub fn parse(bytes: &[u8]) -> Option<Dynamic> {
+        let mut dynamic = Dynamic::default();
+        let mut terminated = false;
+        for entry in bytes.chunks_exact(16) {
+            let tag = u64::from_le_bytes(entry[..8].try_into().ok()?);
+            let value = u64::from_le_bytes(entry[8..].try_into().ok()?);
+            match tag {
+                0 => {
+                    terminated = true;
+                    break;
+                }
+                DT_NEEDED => dynamic.needed.push(value),
+                DT_SONAME => dynamic.soname = Some(value),
+                DT_RPATH => dynamic.rpath.push(value),
+                DT_RUNPATH => dynamic.runpath.push(value),
+                DT_FLAGS_1 => dynamic.flags_1 = value,
+                DT_STRTAB => dynamic.strtab = Some(value),
+                DT_STRSZ => dynamic.strsz = value,
+                DT_VERNEED => dynamic.verneed = Some(value),
+                DT_VERNEEDNUM => dynamic.verneednum = value,
+                _ => {}
+            }
+        }
+        (terminated && dynamic.strtab.is_some() && dynamic.strsz > 0).then_some(dynamic)
+    }
+
+    /// File ranges still to read: the string table and `.gnu.version_r` (at most
+    /// [`VERNEED_READ`] bytes of it, clamped to the file).
+    pub fn wanted(&self, layout: &Layout, size: u64) -> Option<Vec<(u64, u64)>> {
+        let strtab = layout.offset_of(self.strtab?)?;
+        let mut ranges = vec![(strtab, self.strsz.min(size.saturating_sub(strtab)))];
+        if let Some(verneed) = self.verneed {
+            let offset = layout.offset_of(verneed)?;
+            ranges.push((offset, VERNEED_READ.min(size.saturating_sub(offset))));
+        }
+        Some(ranges)
+    }
+}
+
+/// The answers, from the pieces read.
+pub fn inspect(layout: &Layout, dynamic: &Dynamic, pieces: &Pieces) -> Result<ElfInfo, ElfError> {
+    let malformed = |what: &str| ElfError::Malformed(what.to_string());
+    let strtab = layout
+        .offset_of(dynamic.strtab.ok_or_else(|| malformed("no DT_STRTAB"))?)
+        .ok_or_else(|| malformed("DT_STRTAB outside every segment"))?;
+    let strings = pieces
+        .get(
+            strtab,
+            dynamic.strsz.min(pieces.size.saturating_sub(strtab)),
+        )
+        .ok_or_else(|| malformed("string table not read"))?;
+    let string = |offset: u64| -> Result<&str, ElfError> {
+        let tail = strings
+            .get(offset as usize..)
+            .ok_or_else(|| malformed("string offset past the string table"))?;
+        let end = tail
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| malformed("unterminated string"))?;
+        std::str::from_utf8(&tail[..end]).map_err(|_| malformed("string is not UTF-8"))
+    };
+    let mut budget = Budget(TEXT_BUDGET);
+    let paths = |offsets: &[u64], budget: &mut Budget| -> Result<Vec<String>, ElfError> {
+        let mut out = Vec::new();
+        for &offset in offsets {
+            for entry in string(offset)?.split(':').filter(|e| !e.is_empty()) {
+                out.push(budget.copy(entry)?);
+            }
+        }
+        Ok(out)
+    };
+    let rpath = paths(&dynamic.rpath, &mut budget)?;
+    let runpath = paths(&dynamic.runpath, &mut budget)?;
+    let soname = dynamic
+        .soname
+        .map(|offset| budget.copy(string(offset)?))
+        .transpose()?;
+    let needed = dynamic
+        .needed
+        .iter()
+        .map(|&offset| budget.copy(string(offset)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    let interpreter = interpreter(layout, pieces, &mut budget)?;
+    let kind = kind_of(layout, dynamic, soname.is_some());
+    Ok(ElfInfo {
+        machine: Machine::from(layout.machine),
+        class: Class::Elf64,
+        kind,
+        soname,
+        needed,
+        rpath,
+        runpath,
+        version_needs: version_needs(layout, dynamic, pieces, &string, &mut budget)?,
+        interpreter,
+    })
+}
+
+fn interpreter(
+    layout: &Layout,
+    pieces: &Pieces,
+    budget: &mut Budget,
+) -> Result<Option<String>, ElfError> {
+    let Some((offset, size)) = layout.interp else {
+        return Ok(None);
+    };
+    let bytes = pieces
+        .get(offset, size)
+        .ok_or_else(|| ElfError::Malformed("PT_INTERP not read".into()))?;
+    let text = bytes.split(|&b| b == 0).next().unwrap_or_default();
+    Ok(Some(budget.copy(&String::from_utf8_lossy(text))?))
+}
+
+/// As [`super::elf`] decides it: `DF_1_PIE`, or an interpreter without a soname, is a program.
+fn kind_of(layout: &Layout, dynamic: &Dynamic, has_soname: bool) -> ElfKind {
+    match layout.e_type {
+        ET_EXEC => ElfKind::Executable,
+        ET_DYN => {
+            let pie = dynamic.flags_1 & DF_1_PIE != 0;
+            if pie || (layout.interp.is_some() && !has_soname) {
+                ElfKind::Executable
+            } else {
+                ElfKind::SharedObject
+            }
+        }
+        _ => ElfKind::Other,
+    }
+}
+
+type Needs = BTreeMap<String, BTreeMap<String, String>>;
+
+fn version_needs<'s>(
+    layout: &Layout,
+    dynamic: &Dynamic,
+    pieces: &Pieces,
+    string: &dyn Fn(u64) -> Result<&'s str, ElfError>,
+    budget: &mut Budget,
+) -> Result<Needs, ElfError> {
+    let mut needs = Needs::new();
+    let Some(vaddr) = dynamic.verneed else {
+        return Ok(needs);
+    };
+    let malformed = || ElfError::Malformed(".gnu.version_r not read".into());
+    let mut at = layout.offset_of(vaddr).ok_or_else(malformed)?;
+    for _ in 0..dynamic.verneednum {
+        budget.charge(0)?;
+        let count = pieces.u16_at(at + 2).ok_or_else(malformed)?;
+        let file = string(u64::from(pieces.u32_at(at + 4).ok_or_else(malformed)?))?;
+        let mut aux = at + u64::from(pieces.u32_at(at + 8).ok_or_else(malformed)?);
+        for _ in 0..count {
+            budget.charge(0)?;
+            let name = string(u64::from(pieces.u32_at(aux + 8).ok_or_else(malformed)?))?;
+            if let Some((namespace, version)) = split_version(name) {
+                raise(&mut needs, file, namespace, version, budget)?;
+            }
+            aux += u64::from(pieces.u32_at(aux + 12).ok_or_else(malformed)?);
+        }
+        let next = pieces.u32_at(at + 12).ok_or_else(malformed)?;
+        if next == 0 {
+            break;
+        }
+        at += u64::from(next);
+    }
+    Ok(needs)
+}
+
+fn raise(
+    needs: &mut Needs,
+    file: &str,
+    namespace: &str,
+    version: String,
+    budget: &mut Budget,
+) -> Result<(), ElfError> {
+    let by_namespace = match needs.get_mut(file) {
+        Some(existing) => existing,
+        None => needs.entry(budget.copy(file)?).or_default(),
+    };
+    match by_namespace.get_mut(namespace) {
+        Some(current) if super::elf::version_cmp(current, &version).is_ge() => {}
+        Some(current) => {
+            budget.charge(version.len())?;
+            *current = version;
+        }
+        None => {
+            budget.charge(version.len())?;
+            by_namespace.insert(budget.copy(namespace)?, version);
+        }
+    }
+    Ok(())
+}
