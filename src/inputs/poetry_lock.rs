@@ -609,7 +609,7 @@ content-hash = "abc"
         let dev = texts(&load_in(dir.path(), POETRY_2, &["postgres"], &["dev"]).unwrap());
         assert_eq!(dev.len(), 4, "{dev:?}");
         assert!(
-            dev[0].contains("platform_system == 'Windows' or sys_platform == 'win32'"),
+            dev[0].contains("sys_platform == 'win32' or platform_system == 'Windows'"),
             "{dev:?}"
         );
         assert!(
