@@ -94,12 +94,6 @@ pub fn load(
 ) -> Result<Loaded, String> {
     let kind = InputKind::of(path);
     if kind == InputKind::Requirements {
-        if let Some(option) = selection.first_option() {
-            return Err(format!(
-                "{option} applies to pyproject.toml and lock files, not to the requirements file {}",
-                path.display()
-            ));
-        }
         let parsed = requirements::parse_file(path, env).map_err(|e| e.to_string())?;
         return Ok(Loaded {
             parsed,
@@ -114,6 +108,56 @@ pub fn load(
         InputKind::Pylock => pylock::load(path, &content, selection),
         InputKind::PipfileLock => pipfile_lock::load(path, &content, selection),
         InputKind::Requirements => unreachable!("handled above"),
+    }
+}
+
+/// `--extra` and `--group` need a file that has extras or groups: refuse them when every input
+/// is a requirements file, rather than ignore them.
+pub fn check_selection(files: &[std::path::PathBuf], selection: &Selection) -> Result<(), String> {
+    let Some(option) = selection.first_option() else {
+        return Ok(());
+    };
+    if files
+        .iter()
+        .all(|f| InputKind::of(f) == InputKind::Requirements)
+    {
+        return Err(format!(
+            "{option} applies to pyproject.toml and lock files, not to requirements files such as {}",
+            files
+                .first()
+                .map_or(String::new(), |f| f.display().to_string())
+        ));
+    }
+    Ok(())
+}
+
+/// Several inputs are merged like `-r` lines, but a lock is a whole install set: it cannot be
+/// combined with anything else.
+pub fn check_combination(files: &[std::path::PathBuf]) -> Result<(), String> {
+    let lock = files.iter().find(|f| InputKind::of(f).is_lock());
+    match lock {
+        Some(lock) if files.len() > 1 => Err(format!(
+            "{} is a lock file, the whole install set: check it on its own, without other files",
+            lock.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl InputKind {
+    /// For a Dockerfile (which installs with `pip install -r requirements.txt`): how to write
+    /// that file from this input, or `None` for a requirements file.
+    pub fn export_hint(self) -> Option<&'static str> {
+        Some(match self {
+            InputKind::Requirements => return None,
+            InputKind::Pyproject => "uv pip compile pyproject.toml -o requirements.txt",
+            InputKind::Pylock => {
+                "uv export --format requirements-txt -o requirements.txt (or pip install -r pylock.toml with pip 25.1+ instead)"
+            }
+            InputKind::UvLock => "uv export --no-dev --format requirements-txt -o requirements.txt",
+            InputKind::PoetryLock => "poetry export -o requirements.txt (poetry-plugin-export)",
+            InputKind::PipfileLock => "pipenv requirements > requirements.txt",
+        })
     }
 }
 
@@ -213,15 +257,30 @@ mod tests {
     }
 
     #[test]
-    fn selections_are_refused_for_requirements_files() {
+    fn selections_are_refused_for_requirements_files_only() {
         let selection = Selection {
             extras: vec!["cli".into()],
             groups: vec![],
         };
-        let err = load(Path::new("requirements.txt"), &selection, &|_| None).unwrap_err();
+        let reqs = vec![std::path::PathBuf::from("requirements.txt")];
+        let err = check_selection(&reqs, &selection).unwrap_err();
         assert!(
             err.starts_with("--extra cli applies to pyproject.toml"),
             "{err}"
         );
+        let mixed = vec![reqs[0].clone(), "pyproject.toml".into()];
+        assert!(check_selection(&mixed, &selection).is_ok());
+        assert!(check_selection(&reqs, &Selection::default()).is_ok());
+    }
+
+    #[test]
+    fn a_lock_is_checked_alone() {
+        let lock = vec![std::path::PathBuf::from("uv.lock")];
+        assert!(check_combination(&lock).is_ok());
+        let both = vec![lock[0].clone(), "requirements.txt".into()];
+        let err = check_combination(&both).unwrap_err();
+        assert!(err.starts_with("uv.lock is a lock file"), "{err}");
+        let unlocked = vec!["pyproject.toml".into(), "requirements.txt".into()];
+        assert!(check_combination(&unlocked).is_ok());
     }
 }
