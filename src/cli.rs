@@ -20,9 +20,20 @@ with the Python Package Index as the index.";
     after_help = DEFAULTS_HELP
 )]
 pub struct Args {
-    /// Requirements files (pip's format: -r/-c includes, options, hashes, markers...).
+    /// Requirements files (pip's format: -r/-c includes, options, hashes, markers...), or
+    /// pyproject.toml, pylock.toml, uv.lock, poetry.lock, Pipfile.lock (told by the name).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// pyproject.toml and lock files: also install this extra (optional-dependency group);
+    /// `all` for every one. Repeatable.
+    #[arg(long = "extra", value_name = "NAME")]
+    pub extras: Vec<String>,
+
+    /// pyproject.toml [dependency-groups], uv and Poetry groups, Pipfile.lock's `develop`:
+    /// also install this group. Repeatable.
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
 
     /// Python version X.Y of the images [default: the Python of today's python:3 tag].
     #[arg(long, value_name = "X.Y")]

@@ -10,6 +10,7 @@ pub mod diag;
 pub mod filename;
 pub mod guard;
 pub mod index;
+pub mod inputs;
 pub mod inspect;
 pub mod knowledge;
 pub mod metadata;

@@ -60,11 +60,21 @@ fn parse_python(text: &str) -> anyhow::Result<(u32, u32)> {
     ))
 }
 
-pub fn read_requirements(files: &[std::path::PathBuf]) -> anyhow::Result<ParsedRequirements> {
+/// Reads every input file (requirements, pyproject.toml or a lock: `crate::inputs`) into one
+/// set of requirements; a lock also gives the files it allows.
+pub fn read_requirements(
+    files: &[std::path::PathBuf],
+    selection: &crate::inputs::Selection,
+) -> anyhow::Result<(ParsedRequirements, Option<crate::inputs::Locked>)> {
+    crate::inputs::check_selection(files, selection).map_err(InputError)?;
+    crate::inputs::check_combination(files).map_err(InputError)?;
     let env = |name: &str| std::env::var(name).ok();
     let mut merged: Option<ParsedRequirements> = None;
+    let mut locked = None;
     for file in files {
-        let parsed = requirements::parse_file(file, &env).map_err(|e| InputError(e.to_string()))?;
+        let loaded = crate::inputs::load(file, selection, &env).map_err(InputError)?;
+        locked = locked.or(loaded.locked);
+        let parsed = loaded.parsed;
         merged = Some(match merged {
             None => parsed,
             Some(mut all) => {
@@ -77,7 +87,8 @@ pub fn read_requirements(files: &[std::path::PathBuf]) -> anyhow::Result<ParsedR
             }
         });
     }
-    merged.ok_or_else(|| InputError("no requirements file given".into()).into())
+    let merged = merged.ok_or_else(|| InputError("no requirements file given".into()))?;
+    Ok((merged, locked))
 }
 
 /// Several files on the command line act like `-r` lines of one file: later index options win,

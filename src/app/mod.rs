@@ -63,11 +63,18 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     let knowledge = Arc::new(load_knowledge()?);
     let catalog = &knowledge.catalog;
     let targets = inputs::targets_of(&args, catalog)?;
-    let parsed = inputs::read_requirements(&args.files)?;
+    let selection = crate::inputs::Selection {
+        extras: args.extras.clone(),
+        groups: args.groups.clone(),
+    };
+    let (parsed, locked) = inputs::read_requirements(&args.files, &selection)?;
     for warning in &parsed.warnings {
         crate::diag::warn(format_args!("{}", redact_text(&warning.to_string())));
     }
-    let request = Request::from_parsed(&parsed);
+    let mut request = Request::from_parsed(&parsed);
+    if let Some(locked) = locked {
+        locked.apply(&mut request.input);
+    }
     let sources = inputs::sources_of(&args, &parsed)?;
     let cache = Cache::new(
         args.cache_dir.clone().unwrap_or_else(Cache::default_dir),
@@ -105,10 +112,7 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     progress.finish();
     let mut report = Report::new(python, reports);
     report::provenance::annotate(&mut report, &lines_by_name(&parsed));
-    let requirements_name = args.files[0]
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "requirements.txt".into());
+    let requirements_name = dockerfile_requirements(&args);
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
     let code = exit_code(&report, &parsed);
     if let Some(path) = &args.dockerfile_out {
@@ -160,6 +164,25 @@ fn lines_by_name(parsed: &ParsedRequirements) -> HashMap<String, Vec<String>> {
         .into_iter()
         .map(|(name, lines)| (name.to_string(), lines))
         .collect()
+}
+
+/// The requirements file the Dockerfile installs: the input itself, or for pyproject.toml and
+/// lock files a `requirements.txt` exported from it (the report says how, with the Dockerfile).
+fn dockerfile_requirements(args: &Args) -> String {
+    let input = &args.files[0];
+    if let Some(hint) = crate::inputs::InputKind::of(input).export_hint() {
+        if args.dockerfile_out.is_some() {
+            crate::diag::warn(format_args!(
+                "the Dockerfile installs requirements.txt: write it from {} first with `{hint}`",
+                input.display()
+            ));
+        }
+        return "requirements.txt".into();
+    }
+    input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "requirements.txt".into())
 }
 
 fn has_plan(report: &Report, in_place: bool) -> bool {

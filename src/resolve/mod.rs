@@ -34,6 +34,12 @@ pub struct Input {
     pub format_control: FormatControl,
     /// Hash-checking mode: the allowed sha256 digests per project.
     pub allowed_hashes: Option<HashMap<PackageName, BTreeSet<String>>>,
+    /// pip's `--no-deps`: the requirements are the whole install set (a lock file's packages),
+    /// so dependencies are not followed. Metadata is still read, for Requires-Python.
+    pub no_deps: bool,
+    /// Files a lock file names for a project (with their URLs and hashes): used instead of the
+    /// index's page for that project, as installers of the lock do.
+    pub locked_files: HashMap<PackageName, Vec<IndexFile>>,
 }
 
 /// What differs between targets: tags, markers and the interpreter.

@@ -119,6 +119,11 @@ impl<'a> Provider<'a> {
         Version::new([0])
     }
 
+    /// `--no-deps`: the requirements are the whole install set.
+    pub fn no_deps(&self) -> bool {
+        self.input.no_deps
+    }
+
     pub fn python(&self) -> &Version {
         &self.policy.python_full
     }
@@ -173,8 +178,11 @@ impl<'a> Provider<'a> {
 
     /// A project's files: its direct URL when the user gave one, else the indexes' files.
     async fn files_of(&self, name: &PackageName) -> Result<Arc<Vec<ProjectFile>>, IndexError> {
-        match self.input.direct.get(name) {
-            Some(file) => Ok(Arc::new(ProjectFile::parse_all(name, vec![file.clone()]))),
+        if let Some(file) = self.input.direct.get(name) {
+            return Ok(Arc::new(ProjectFile::parse_all(name, vec![file.clone()])));
+        }
+        match self.input.locked_files.get(name) {
+            Some(files) => Ok(Arc::new(ProjectFile::parse_all(name, files.clone()))),
             None => self.index.project(name).await,
         }
     }
@@ -402,6 +410,7 @@ impl<'a> Provider<'a> {
                 let own = meta
                     .requires_dist
                     .iter()
+                    .filter(|_| !self.input.no_deps)
                     .filter(|r| &r.name != name || !r.extras.is_empty());
                 let names = self.add_requirements(own, &extras, &mut deps)?;
                 if let Pkg::Extra(..) = pkg {

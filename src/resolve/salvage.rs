@@ -70,7 +70,11 @@ fn visit(
     };
     let note = match provider.metadata_of(&candidate) {
         Ok((meta, dependency_note)) => {
-            for child in meta.requires_dist {
+            let followed = meta
+                .requires_dist
+                .into_iter()
+                .filter(|_| !provider.no_deps());
+            for child in followed {
                 queue.push_back((child, name.to_string()));
             }
             dependency_note
