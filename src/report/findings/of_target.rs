@@ -70,10 +70,16 @@ impl At<'_> {
     }
 
     /// A resolution that failed, or could not be done: pointed at the lines of the projects
-    /// its message names, else at the file.
+    /// its message names, else at the file. A failure that packages without a file explain is
+    /// left to their own, more precise findings (the resolver's text then only says that the
+    /// requirements depend on them).
     fn resolution(&self) -> Option<Finding> {
         let resolution = &self.checked.resolution;
         let error = resolution.error.clone()?;
+        let explained = self.checked.packages.iter().any(|p| p.kind == Kind::None);
+        if explained && !resolution.could_not_check {
+            return None;
+        }
         let (rule, action) = if resolution.could_not_check {
             (
                 Rule::CouldNotCheck,
