@@ -462,4 +462,14 @@ fn markdown_leads_with_the_recommendation_then_the_table_then_the_findings() {
         "{build}"
     );
     assert!(build.contains("What to do:"), "{build}");
+    // The Dockerfile line in an action is a code span, shown as written.
+    let missing = doc
+        .items
+        .iter()
+        .find(|i| i.contains("missing-system-library"))
+        .unwrap();
+    assert!(
+        missing.contains("What to do: add RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*"),
+        "{missing}"
+    );
 }

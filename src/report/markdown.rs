@@ -112,7 +112,7 @@ fn findings_text(findings: &[Finding], fail_on: FailOn) -> String {
         out.push_str(&format!(
             "  Images: {}.  \n  **What to do:** {}\n",
             escape(&finding.targets.join(", ")),
-            escape(&finding.action)
+            escape_around_code(&finding.action)
         ));
     }
     out
@@ -132,6 +132,21 @@ fn escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Like [`escape`], but text between backticks (a Dockerfile line in an action) stays a code
+/// span, shown as written: code spans need no escapes.
+fn escape_around_code(text: &str) -> String {
+    if text.matches('`').count() % 2 == 1 {
+        return escape(text);
+    }
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            1 if !part.is_empty() => format!("`{part}`"),
+            _ => escape(part),
+        })
+        .collect()
 }
 
 /// Several lines (a resolver's explanation) as one, for a list item.
@@ -163,5 +178,9 @@ mod tests {
     fn outside_text_cannot_make_markup() {
         assert_eq!(escape("a|b <x> *y*"), "a\\|b \\<x\\> \\*y\\*");
         assert_eq!(one_line("a\n  b\n\nc"), "a b c");
+        assert_eq!(
+            escape_around_code("add `RUN a && b/*` or *c*"),
+            "add `RUN a && b/*` or \\*c\\*"
+        );
     }
 }

@@ -155,8 +155,10 @@ impl At<'_> {
         let name = &package.name;
         let mut ways = Vec::new();
         if let Some(version) = &package.binary_only_version {
+            // From pip's wheels-only choice, which may not honour every constraint when that
+            // resolution fails as a whole: hence "if your constraints allow it".
             ways.push(format!(
-                "pin {name}=={version}, the newest release with a wheel here"
+                "pin {name}=={version}, the newest release with a wheel here, if your constraints allow it"
             ));
         }
         let elsewhere = images_where(report, name, |p| p.kind == Kind::Wheel);
