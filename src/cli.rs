@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 use crate::index::http;
+pub use crate::report::findings::FailOn;
 
 /// What `--help` says the defaults are; kept beside the catalog's real defaults by a test.
 pub const DEFAULTS_HELP: &str = "Defaults: the images alpine, slim and full of today's official python:3 \
@@ -65,6 +66,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Which findings make the exit code 1: none, unresolvable (an image cannot install the
+    /// requirements), source-build (also: something is built from source), system-packages
+    /// (also: system packages must be added). Any checked image counts; narrow with --image.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::SystemPackages)]
+    pub fail_on: FailOn,
+
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -124,6 +131,12 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions workflow commands (annotations), one per finding.
+    Github,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// A pull-request comment.
+    Markdown,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).

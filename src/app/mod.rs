@@ -22,8 +22,9 @@ use crate::knowledge::Knowledge;
 use crate::knowledge::build::BuildKnowledge;
 use crate::knowledge::catalog::Catalog;
 use crate::knowledge::system::SystemData;
+use crate::report::findings::{FailOn, Severity};
 use crate::report::{self, Report};
-use crate::requirements::{EntryKind, ParsedRequirements};
+use crate::requirements::{EntryKind, ParsedRequirements, Source};
 use crate::verdict::Verdict;
 use crate::verdict::recommend::{Checked, Recommendation, recommend};
 
@@ -33,7 +34,8 @@ pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
 pub mod exit {
     /// Every target installs from wheels only.
     pub const OK: i32 = 0;
-    /// Some target needs a source build or cannot be installed.
+    /// Some target has a finding at or above the `--fail-on` level (by default: it needs
+    /// system packages, a source build, or cannot be installed).
     pub const FINDINGS: i32 = 1;
     /// Usage or input error (bad option, missing or unreadable file, unparsable line).
     pub const INPUT: i32 = 2;
@@ -114,7 +116,13 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     report::provenance::annotate(&mut report, &lines_by_name(&parsed));
     let requirements_name = dockerfile_requirements(&args);
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
-    let code = exit_code(&report, &parsed);
+    let sources = requirement_sources(&parsed);
+    let context = report::findings::Context {
+        sources: &sources,
+        file: &args.files[0],
+    };
+    report.findings = report::findings::collect(&report, &targets, &context);
+    let code = exit_code(&report, &parsed, args.fail_on);
     if let Some(path) = &args.dockerfile_out {
         if code == exit::UNKNOWN && !has_plan(&report, args.build_in_place) {
             // Not the user's error, and not a finding: say why, still write the report.
@@ -129,6 +137,9 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     let text = match args.format {
         Format::Human => report::human::render(&report),
         Format::Json => report::json::render(&report),
+        Format::Github => report::github::render(&report, args.fail_on),
+        Format::Sarif => report::sarif::render(&report, args.fail_on),
+        Format::Markdown => report::markdown::render(&report, args.fail_on),
     };
     write_output(args.output.as_deref(), &redact_text(&text))?;
     let (requests, bytes, hits) = index.http().stats.snapshot();
@@ -157,6 +168,20 @@ fn requirement_lines(parsed: &ParsedRequirements) -> HashMap<pep508_rs::PackageN
         }
     }
     lines
+}
+
+/// Where the user's files name each project, by normalized name, for the findings.
+fn requirement_sources(parsed: &ParsedRequirements) -> HashMap<String, Vec<Source>> {
+    let mut sources: HashMap<String, Vec<Source>> = HashMap::new();
+    for entry in &parsed.requirements {
+        if let EntryKind::Named(requirement) = &entry.kind {
+            sources
+                .entry(requirement.name.to_string())
+                .or_default()
+                .push(entry.source.clone());
+        }
+    }
+    sources
 }
 
 fn lines_by_name(parsed: &ParsedRequirements) -> HashMap<String, Vec<String>> {
@@ -192,8 +217,8 @@ fn has_plan(report: &Report, in_place: bool) -> bool {
         .is_some_and(|r| r.plan.is_some() || (in_place && r.in_place_plan.is_some()))
 }
 
-/// The exit code follows the verdicts of the images checked (see the README).
-fn exit_code(report: &Report, parsed: &ParsedRequirements) -> i32 {
+/// The exit code follows the verdicts of the images checked and `--fail-on` (see the README).
+fn exit_code(report: &Report, parsed: &ParsedRequirements, fail_on: FailOn) -> i32 {
     if !parsed.errors.is_empty() {
         return exit::INPUT;
     }
@@ -205,10 +230,13 @@ fn exit_code(report: &Report, parsed: &ParsedRequirements) -> i32 {
     if verdicts.contains(&Verdict::Unknown) || report.targets.iter().any(|t| t.could_not_check()) {
         return exit::UNKNOWN;
     }
-    if verdicts.iter().all(|v| *v == Verdict::Works) {
-        exit::OK
-    } else {
-        exit::FINDINGS
+    let worst = verdicts
+        .iter()
+        .filter_map(|v| Severity::of_verdict(*v))
+        .max();
+    match worst {
+        Some(severity) if fail_on.fails(severity) => exit::FINDINGS,
+        _ => exit::OK,
     }
 }
 

@@ -78,6 +78,7 @@ pub fn render(report: &Report) -> String {
     out.push_str(&matrix(report).to_string());
     out.push('\n');
     out.push_str(&unresolved(report));
+    out.push_str(&super::findings::human_text(&report.findings));
     if crate::diag::level() >= 2 {
         out.push_str(&files(report));
     }

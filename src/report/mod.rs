@@ -1,9 +1,13 @@
 //! Reports: the data every format shows, and the formats.
 
 pub mod dockerfile;
+pub mod findings;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod provenance;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +33,8 @@ pub struct Report {
     /// The image to use and what to add; see the README for how it is chosen.
     pub recommendation: Option<Recommendation>,
     pub targets: Vec<TargetReport>,
+    /// What to act on, with the lines responsible and what to do (see the README).
+    pub findings: Vec<findings::Finding>,
 }
 
 impl Report {
@@ -39,6 +45,7 @@ impl Report {
             python,
             recommendation: None,
             targets,
+            findings: Vec::new(),
         }
     }
 }
