@@ -113,6 +113,8 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+    /// One self-contained HTML page (no external assets).
+    Html,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).

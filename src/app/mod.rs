@@ -125,6 +125,7 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
     let text = match args.format {
         Format::Human => report::human::render(&report),
         Format::Json => report::json::render(&report),
+        Format::Html => report::html::render(&report),
     };
     write_output(args.output.as_deref(), &redact_text(&text))?;
     let (requests, bytes, hits) = index.http().stats.snapshot();
