@@ -290,7 +290,12 @@ fn package_row(target: &TargetReport, package: &PackageReport) -> Markup {
     add.dedup();
     html! {
         tr class=(kind_class(package.kind)) {
-            td { (package.name) }
+            td.name {
+                (package.name)
+                @if let Some((_, via)) = package.chain.split_last().filter(|(_, via)| !via.is_empty()) {
+                    div.via { "via " (via.join(" → ")) }
+                }
+            }
             td { (package.version.as_deref().unwrap_or("—")) }
             td.file { (file_cell(package)) }
             td.num { (package.size.map(file_size).unwrap_or_else(|| "—".into())) }

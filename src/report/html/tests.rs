@@ -107,12 +107,13 @@ fn report() -> Report {
         ),
         &["libgomp.so.1", "libz.so.1"],
     );
-    let tiny = package(
+    let mut tiny = package(
         "tiny",
         Kind::Wheel,
         Some("tiny-1.0-py3-none-any.whl"),
         Some(1500),
     );
+    tiny.chain = strings(&["top", "middle", "tiny"]);
     let mut slim = target(SLIM, "glibc", vec![omp, tiny.clone()]);
     let mut slim_verdict = verdict(Verdict::WorksWithPackages, Some(160_000_000));
     slim_verdict
@@ -256,6 +257,7 @@ fn package_rows_show_the_file_its_size_needs_and_packages() {
         .select(&Selector::parse("tbody tr").unwrap())
         .map(|r| cells(&r))
         .collect();
+    // Cells' texts are joined as in the source: the line break a `div` renders as is not there.
     assert_eq!(
         slim_rows,
         [
@@ -267,14 +269,30 @@ fn package_rows_show_the_file_its_size_needs_and_packages() {
                 "libgomp.so.1 (missing)libz.so.1",
                 "libgomp1",
             ],
-            vec!["tiny", "1.0", "tiny-1.0-py3-none-any.whl", "2 kB", "—", "—"],
+            vec![
+                "tinyvia top → middle",
+                "1.0",
+                "tiny-1.0-py3-none-any.whl",
+                "2 kB",
+                "—",
+                "—"
+            ],
         ]
     );
-    let needs: Vec<String> = select(&doc, "#packages section.target tbody tr td div")
+    let needs: Vec<String> = select(&doc, "#packages section.target tbody td:nth-child(5) div")
         .iter()
         .map(text)
         .collect();
     assert_eq!(needs, ["libgomp.so.1 (missing)", "libz.so.1"]);
+    let via: Vec<String> = targets[0]
+        .select(&Selector::parse("td.name .via").unwrap())
+        .map(|e| text(&e))
+        .collect();
+    assert_eq!(
+        via,
+        ["via top → middle"],
+        "only transitive packages say how"
+    );
     let alpine_first = targets[1]
         .select(&Selector::parse("tbody tr").unwrap())
         .next()
