@@ -137,6 +137,8 @@ pub enum Format {
     Sarif,
     /// A pull-request comment.
     Markdown,
+    /// One self-contained HTML page (no external assets).
+    Html,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).

@@ -140,6 +140,7 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         Format::Github => report::github::render(&report, args.fail_on),
         Format::Sarif => report::sarif::render(&report, args.fail_on),
         Format::Markdown => report::markdown::render(&report, args.fail_on),
+        Format::Html => report::html::render(&report),
     };
     write_output(args.output.as_deref(), &redact_text(&text))?;
     let (requests, bytes, hits) = index.http().stats.snapshot();

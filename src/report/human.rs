@@ -179,7 +179,7 @@ fn verdict_lines(target: &TargetReport, verdict: &TargetVerdict) -> String {
     out
 }
 
-fn megabytes(bytes: u64) -> String {
+pub(super) fn megabytes(bytes: u64) -> String {
     if bytes >= 1_000_000_000 {
         format!("{:.2} GB", bytes as f64 / 1e9)
     } else {

@@ -3,6 +3,7 @@
 pub mod dockerfile;
 pub mod findings;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -256,12 +257,16 @@ impl TargetReport {
     }
 
     pub fn label(&self) -> String {
-        let arch = match self.arch.as_str() {
+        format!("{} ({})", self.image, self.docker_arch())
+    }
+
+    /// The architecture as Docker names it (`amd64`, `arm64`).
+    pub fn docker_arch(&self) -> &str {
+        match self.arch.as_str() {
             "x86_64" => "amd64",
             "aarch64" => "arm64",
             other => other,
-        };
-        format!("{} ({arch})", self.image)
+        }
     }
 
     /// pip installs from wheels alone: resolved, no sdist, nothing missing, nothing built from

@@ -5,6 +5,7 @@
 //! helper, hence the allowances.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod cli;
 pub mod dist;
 pub mod elf;
