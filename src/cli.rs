@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::index::http;
 
@@ -17,12 +17,21 @@ with the Python Package Index as the index.";
     version,
     about = "Tell, before you write a Dockerfile, which file pip would install for each requirement \
              on each official Python image (alpine = musl, slim and full = Debian glibc).",
-    after_help = DEFAULTS_HELP
+    after_help = DEFAULTS_HELP,
+    subcommand_negates_reqs = true
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Requirements files (pip's format: -r/-c includes, options, hashes, markers...).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "dockerfile", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Read the image (final stage's FROM) and, when no FILE is given, the requirements files
+    /// of its `pip install -r` lines (relative to the Dockerfile's directory, the build context).
+    #[arg(long, value_name = "DOCKERFILE")]
+    pub dockerfile: Option<PathBuf>,
 
     /// Python version X.Y of the images [default: the Python of today's python:3 tag].
     #[arg(long, value_name = "X.Y")]
@@ -53,6 +62,11 @@ pub struct Args {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Colour in the human report: auto = only when standard output is a terminal and
+    /// NO_COLOR is not set (never with -o FILE).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -113,6 +127,25 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script for wheelcheck to standard output.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print wheelcheck's manual page (roff) to standard output.
+    Man,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).

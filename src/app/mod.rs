@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 mod check;
+mod commands;
+mod from_dockerfile;
 mod inputs;
 mod judge;
 mod request;
@@ -58,12 +60,17 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     })
 }
 
-fn run_checked(args: Args) -> anyhow::Result<i32> {
+fn run_checked(mut args: Args) -> anyhow::Result<i32> {
+    if let Some(command) = &args.command {
+        commands::run(command, &mut std::io::stdout().lock())?;
+        return Ok(exit::OK);
+    }
     crate::diag::set_level(if args.quiet { 0 } else { 1 + args.verbose });
     let knowledge = Arc::new(load_knowledge()?);
     let catalog = &knowledge.catalog;
+    let dockerfile = from_dockerfile::apply(&mut args, catalog)?;
     let targets = inputs::targets_of(&args, catalog)?;
-    let parsed = inputs::read_requirements(&args.files)?;
+    let parsed = from_dockerfile::read_requirements(&args, dockerfile.as_ref())?;
     for warning in &parsed.warnings {
         crate::diag::warn(format_args!("{}", redact_text(&warning.to_string())));
     }
@@ -97,18 +104,12 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         let (major, minor) = catalog.default_python();
         format!("{major}.{minor}")
     });
-    let progress = crate::progress::Progress::start(
-        format!("checking {} targets:", targets.len()),
-        Arc::clone(&index.http().stats),
-    );
+    let progress = crate::progress::Progress::start(Arc::clone(&index.http().stats));
     let reports = runtime.block_on(check::check_all(&targets, &request, &index, &knowledge));
     progress.finish();
     let mut report = Report::new(python, reports);
     report::provenance::annotate(&mut report, &lines_by_name(&parsed));
-    let requirements_name = args.files[0]
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "requirements.txt".into());
+    let requirements_name = from_dockerfile::requirements_name(&args, dockerfile.as_ref());
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
     let code = exit_code(&report, &parsed);
     if let Some(path) = &args.dockerfile_out {
@@ -123,7 +124,10 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         }
     }
     let text = match args.format {
-        Format::Human => report::human::render(&report),
+        Format::Human => report::human::render_with(
+            &report,
+            &report::style::detect(args.color, args.output.is_some()),
+        ),
         Format::Json => report::json::render(&report),
     };
     write_output(args.output.as_deref(), &redact_text(&text))?;

@@ -4,6 +4,7 @@ pub mod dockerfile;
 pub mod human;
 pub mod json;
 pub mod provenance;
+pub mod style;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
