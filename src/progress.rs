@@ -39,12 +39,12 @@ impl Progress {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
         let bars = Bars {
             resolve: multi.add(bar("resolving ", "{prefix} {bar:24} {pos}/{len} targets")),
-            metadata: multi.add(bar("metadata  ", "{prefix} {spinner} {msg}")),
-            inspect: multi.add(bar(
-                "inspecting",
-                "{prefix} {bar:24} {pos}/{len} wheels, {msg}",
+            metadata: multi.add(bar("metadata  ", "{prefix} {spinner} {wide_msg}")),
+            inspect: multi.add(bar("inspecting", "{prefix} {bar:24} {wide_msg}")),
+            network: multi.add(bar(
+                "network   ",
+                "{prefix} {spinner} [{elapsed}] {wide_msg}",
             )),
-            network: multi.add(bar("network   ", "{prefix} {spinner} {msg} [{elapsed}]")),
         };
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
@@ -98,10 +98,16 @@ impl Bars {
         self.metadata
             .set_message(metadata_line(get(&activity.pages), get(&activity.metadata)));
         self.metadata.tick();
-        self.inspect.set_length(get(&activity.wheels_queued));
-        self.inspect.set_position(get(&activity.wheels_inspected));
+        // The counts are in the message: until a wheel is queued, a length of 0 would draw a
+        // full bar.
+        let (queued, inspected) = (
+            get(&activity.wheels_queued),
+            get(&activity.wheels_inspected),
+        );
+        self.inspect.set_length(queued.max(1));
+        self.inspect.set_position(inspected);
         self.inspect.set_message(format!(
-            "{} of ELF files",
+            "{inspected}/{queued} wheels, {} of ELF files",
             HumanBytes(get(&activity.elf_bytes))
         ));
         let (requests, bytes, hits) = stats.snapshot();

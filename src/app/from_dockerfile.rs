@@ -33,6 +33,7 @@ pub fn apply(args: &mut Args, catalog: &Catalog) -> anyhow::Result<Option<Docker
             image.tag
         ));
         args.images = vec![image.tag.clone()];
+        args.python.get_or_insert_with(|| image.python_str());
     }
     if let (true, Some(platform)) = (args.arches.is_empty(), &input.platform) {
         Arch::from_str(platform).map_err(|_| {
