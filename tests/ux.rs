@@ -291,6 +291,19 @@ fn dockerfile_errors_name_the_file_and_line() {
         "{}",
         missing.stderr
     );
+    let absent = wheelcheck(
+        world.dir.path(),
+        world.cache.path(),
+        &["--dockerfile", "no/Dockerfile", "--index-url", &url],
+    );
+    assert_eq!(absent.code, 2);
+    assert!(
+        absent
+            .stderr
+            .contains("no/Dockerfile: cannot read the Dockerfile"),
+        "{}",
+        absent.stderr
+    );
     let none = run_with("FROM python:3.12-slim\nRUN pip install flask\n");
     assert_eq!(none.code, 2);
     assert!(

@@ -62,13 +62,20 @@ pub struct PipFile {
     pub line: usize,
 }
 
-/// A problem with the Dockerfile, at a line.
+/// A problem with the Dockerfile, at a line (0: the file as a whole).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", .file.display())]
+#[error("{}{}: {message}", .file.display(), at_line(*.line))]
 pub struct DockerfileError {
     pub file: PathBuf,
     pub line: usize,
     pub message: String,
+}
+
+fn at_line(line: usize) -> String {
+    match line {
+        0 => String::new(),
+        n => format!(":{n}"),
+    }
 }
 
 /// Reads and interprets the Dockerfile at `path`.
