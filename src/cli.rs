@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::index::http;
 pub use crate::report::findings::FailOn;
@@ -18,13 +18,22 @@ with the Python Package Index as the index.";
     version,
     about = "Tell, before you write a Dockerfile, which file pip would install for each requirement \
              on each official Python image (alpine = musl, slim and full = Debian glibc).",
-    after_help = DEFAULTS_HELP
+    after_help = DEFAULTS_HELP,
+    subcommand_negates_reqs = true
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Requirements files (pip's format: -r/-c includes, options, hashes, markers...), or
     /// pyproject.toml, pylock.toml, uv.lock, poetry.lock, Pipfile.lock (told by the name).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "dockerfile", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Read the image (final stage's FROM) and, when no FILE is given, the requirements files
+    /// of its `pip install -r` lines (relative to the Dockerfile's directory, the build context).
+    #[arg(long, value_name = "DOCKERFILE")]
+    pub dockerfile: Option<PathBuf>,
 
     /// pyproject.toml and lock files: also install this extra (optional-dependency group);
     /// `all` for every one. Repeatable.
@@ -71,6 +80,10 @@ pub struct Args {
     /// (also: system packages must be added). Any checked image counts; narrow with --image.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::SystemPackages)]
     pub fail_on: FailOn,
+    /// Colour in the human report: auto = only when standard output is a terminal and
+    /// NO_COLOR is not set (never with -o FILE).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -139,6 +152,25 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page (no external assets).
     Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script for wheelcheck to standard output.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print wheelcheck's manual page (roff) to standard output.
+    Man,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod diag;
+pub mod dockerfile_input;
 pub mod filename;
 pub mod guard;
 pub mod index;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::request::Request;
 use crate::index::Index;
+use crate::index::activity::Activity;
 use crate::inspect::needs;
 use crate::knowledge::Knowledge;
 use crate::report::{self, TargetReport};
@@ -19,6 +20,8 @@ pub async fn check_all(
     knowledge: &Arc<Knowledge>,
 ) -> Vec<TargetReport> {
     let request = Arc::new(request.clone());
+    let activity = &index.http().stats.activity;
+    Activity::add(&activity.targets_total, targets.len() as u64);
     let tasks: Vec<_> = targets
         .iter()
         .map(|target| {
@@ -65,6 +68,7 @@ fn check_target(
         (true, false) => Some(outcome.clone()),
         (false, false) => None,
     };
+    Activity::add(&index.http().stats.activity.targets_resolved, 1);
     if !request.refusals.is_empty() {
         outcome.ok = false;
         outcome.error = Some(format!(

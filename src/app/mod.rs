@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 mod check;
+mod commands;
+mod from_dockerfile;
 mod inputs;
 mod judge;
 mod request;
@@ -60,16 +62,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     })
 }
 
-fn run_checked(args: Args) -> anyhow::Result<i32> {
+fn run_checked(mut args: Args) -> anyhow::Result<i32> {
+    if let Some(command) = &args.command {
+        commands::run(command, &mut std::io::stdout().lock())?;
+        return Ok(exit::OK);
+    }
     crate::diag::set_level(if args.quiet { 0 } else { 1 + args.verbose });
     let knowledge = Arc::new(load_knowledge()?);
     let catalog = &knowledge.catalog;
+    let dockerfile = from_dockerfile::apply(&mut args, catalog)?;
     let targets = inputs::targets_of(&args, catalog)?;
     let selection = crate::inputs::Selection {
         extras: args.extras.clone(),
         groups: args.groups.clone(),
     };
-    let (parsed, locked) = inputs::read_requirements(&args.files, &selection)?;
+    let (parsed, locked) =
+        from_dockerfile::read_requirements(&args, dockerfile.as_ref(), &selection)?;
     for warning in &parsed.warnings {
         crate::diag::warn(format_args!("{}", redact_text(&warning.to_string())));
     }
@@ -106,20 +114,21 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         let (major, minor) = catalog.default_python();
         format!("{major}.{minor}")
     });
-    let progress = crate::progress::Progress::start(
-        format!("checking {} targets:", targets.len()),
-        Arc::clone(&index.http().stats),
-    );
+    let progress = crate::progress::Progress::start(Arc::clone(&index.http().stats));
     let reports = runtime.block_on(check::check_all(&targets, &request, &index, &knowledge));
     progress.finish();
     let mut report = Report::new(python, reports);
     report::provenance::annotate(&mut report, &lines_by_name(&parsed));
-    let requirements_name = dockerfile_requirements(&args);
+    let requirements_name = match args.files.first() {
+        Some(first) => dockerfile_requirements(first, &args),
+        None => from_dockerfile::requirements_name(&args, dockerfile.as_ref()),
+    };
+    let primary_file = from_dockerfile::primary_file(&args, dockerfile.as_ref());
     report.recommendation = Some(recommend_for(&report, &targets, &requirements_name));
     let sources = requirement_sources(&parsed);
     let context = report::findings::Context {
         sources: &sources,
-        file: &args.files[0],
+        file: &primary_file,
     };
     report.findings = report::findings::collect(&report, &targets, &context);
     let code = exit_code(&report, &parsed, args.fail_on);
@@ -135,7 +144,10 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         }
     }
     let text = match args.format {
-        Format::Human => report::human::render(&report),
+        Format::Human => report::human::render_with(
+            &report,
+            &report::style::detect(args.color, args.output.is_some()),
+        ),
         Format::Json => report::json::render(&report),
         Format::Github => report::github::render(&report, args.fail_on),
         Format::Sarif => report::sarif::render(&report, args.fail_on),
@@ -194,8 +206,7 @@ fn lines_by_name(parsed: &ParsedRequirements) -> HashMap<String, Vec<String>> {
 
 /// The requirements file the Dockerfile installs: the input itself, or for pyproject.toml and
 /// lock files a `requirements.txt` exported from it (the report says how, with the Dockerfile).
-fn dockerfile_requirements(args: &Args) -> String {
-    let input = &args.files[0];
+fn dockerfile_requirements(input: &Path, args: &Args) -> String {
     if let Some(hint) = crate::inputs::InputKind::of(input).export_hint() {
         if args.dockerfile_out.is_some() {
             crate::diag::warn(format_args!(

@@ -185,6 +185,8 @@ pub struct Stats {
     pub requests: AtomicU64,
     pub bytes: AtomicU64,
     pub cache_hits: AtomicU64,
+    /// What the run is doing, for the progress display.
+    pub activity: super::activity::Activity,
 }
 
 impl Stats {
@@ -644,6 +646,7 @@ impl HttpClient {
         if self.inner.offline {
             return Err(FetchError::Offline { url: redact(url) });
         }
+        let _waiting = self.stats.activity.waiting.start(url);
         let mut attempt = 1;
         loop {
             let work = async {

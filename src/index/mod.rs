@@ -17,6 +17,7 @@
 //!
 //! A page that does not parse is not cached, so the next run asks the index again.
 
+pub mod activity;
 pub mod cache;
 pub mod http;
 pub mod remote;
@@ -34,6 +35,7 @@ use url::Url;
 
 use crate::inspect::analysis::{self, WheelAnalysis};
 use crate::inspect::sdist::{self, SdistFiles};
+use activity::Activity;
 use cache::Cache;
 use http::{FetchError, HttpClient, redact};
 use remote::{RemoteError, WheelHead};
@@ -157,6 +159,10 @@ impl Index {
         &self.http
     }
 
+    fn activity(&self) -> &Activity {
+        &self.http.stats.activity
+    }
+
     /// Every file of a project across all indexes and find-links locations, as pip merges them.
     pub async fn project(&self, name: &PackageName) -> Shared<Vec<ProjectFile>> {
         self.pages
@@ -176,6 +182,9 @@ impl Index {
                 let linked = self.find_links_files(name).await?;
                 found |= !linked.is_empty();
                 files.extend(linked);
+                if found {
+                    Activity::add(&self.activity().pages, 1);
+                }
                 if !found {
                     let asked_at = match self.asked_at.get(name) {
                         Some(lines) if !lines.is_empty() => {
@@ -272,6 +281,7 @@ impl Index {
         self.heads
             .get(&key, || async {
                 if let Some(head) = self.cached::<WheelHead>(&key) {
+                    Activity::add(&self.activity().metadata, 1);
                     return Ok(Arc::new(head));
                 }
                 let head = if file.url.scheme() == "file" {
@@ -280,6 +290,7 @@ impl Index {
                     remote::read_wheel_head(&self.http, &file.url, file.size).await?
                 };
                 self.store(&key, &head);
+                Activity::add(&self.activity().metadata, 1);
                 Ok(Arc::new(head))
             })
             .await
@@ -299,6 +310,7 @@ impl Index {
                         .stats
                         .cache_hits
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Activity::add(&self.activity().metadata, 1);
                     return Ok(Arc::new(bytes));
                 }
                 let mut url = file.url.clone();
@@ -314,6 +326,7 @@ impl Index {
                     }
                 }
                 self.cache.put_immutable(&key, &bytes);
+                Activity::add(&self.activity().metadata, 1);
                 Ok(Arc::new(bytes))
             })
             .await
@@ -326,6 +339,9 @@ impl Index {
         let key = content_key("elf:v1", file);
         self.analyses
             .get(&key, || async {
+                let activity = self.activity();
+                Activity::add(&activity.wheels_queued, 1);
+                let _done = Finished(&activity.wheels_inspected);
                 if let Some(analysis) = self.cached::<WheelAnalysis>(&key) {
                     return Ok(Arc::new(analysis));
                 }
@@ -338,6 +354,7 @@ impl Index {
                 if analysis.failed.is_none() {
                     self.store(&key, &analysis);
                 }
+                Activity::add(&activity.elf_bytes, analysis.bytes_fetched);
                 Ok(Arc::new(analysis))
             })
             .await
@@ -349,6 +366,7 @@ impl Index {
         let key = content_key("sdist:v1", file);
         self.sdists
             .get(&key, || async {
+                Activity::add(&self.activity().metadata, 1);
                 if let Some(files) = self.cached::<SdistFiles>(&key) {
                     return Ok(Arc::new(files));
                 }
@@ -386,6 +404,15 @@ impl Index {
         if let Ok(bytes) = serde_json::to_vec(value) {
             self.cache.put_immutable(key, &bytes);
         }
+    }
+}
+
+/// Counts a finished piece of work when dropped, however the work ended (`?` included).
+struct Finished<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        Activity::add(self.0, 1);
     }
 }
 

@@ -2,21 +2,28 @@
 
 use comfy_table::{ContentArrangement, Table, presets};
 
+use super::style::Palette;
 use super::{PackageReport, Report, TargetReport};
 use crate::resolve::Kind;
-use crate::verdict::TargetVerdict;
 use crate::verdict::recommend::Recommendation;
+use crate::verdict::{TargetVerdict, Verdict};
 
 const WIDTH: u16 = 100;
 
 pub fn render(report: &Report) -> String {
+    render_with(report, &Palette::plain())
+}
+
+/// The report with the verdicts, the recommended image and the Dockerfile lines styled by
+/// `palette` (plain text when it is disabled).
+pub fn render_with(report: &Report, palette: &Palette) -> String {
     let mut out = String::new();
     if let Some(recommendation) = &report.recommendation {
-        out.push_str(&recommendation_text(recommendation));
+        out.push_str(&recommendation_text(recommendation, palette));
         out.push('\n');
     }
     for target in &report.targets {
-        out.push_str(&summary_line(target));
+        out.push_str(&summary_line(target, palette));
         out.push('\n');
         if let Some(error) = &target.binary_only_error {
             out.push_str(&format!(
@@ -86,7 +93,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The answer first: the image, why, and the exact lines to add.
-fn recommendation_text(recommendation: &Recommendation) -> String {
+fn recommendation_text(recommendation: &Recommendation, palette: &Palette) -> String {
     let mut out = String::new();
     match &recommendation.image {
         Some(image) => {
@@ -95,11 +102,12 @@ fn recommendation_text(recommendation: &Recommendation) -> String {
                 .map(|b| format!(", about {}", megabytes(b)))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "Use {image} ({}{size}).\n",
-                recommendation.verdict.as_str()
+                "Use {} ({}{size}).\n",
+                palette.answer(image),
+                palette.verdict(recommendation.verdict, recommendation.verdict.as_str())
             ));
         }
-        None if recommendation.verdict == crate::verdict::Verdict::Unknown => {
+        None if recommendation.verdict == Verdict::Unknown => {
             out.push_str("Could not check: no image can be recommended.\n")
         }
         None => out.push_str("No checked image can install these requirements.\n"),
@@ -108,7 +116,7 @@ fn recommendation_text(recommendation: &Recommendation) -> String {
     if !recommendation.dockerfile_lines.is_empty() {
         out.push_str("  Add to your Dockerfile:\n");
         for line in &recommendation.dockerfile_lines {
-            out.push_str(&format!("    {line}\n"));
+            out.push_str(&format!("    {}\n", palette.code(line)));
         }
     }
     if let Some(build) = &recommendation.build {
@@ -131,7 +139,11 @@ fn recommendation_text(recommendation: &Recommendation) -> String {
                 .estimated_size_bytes
                 .map(megabytes)
                 .unwrap_or_else(|| "size unknown".into());
-            format!("{} {} ({size})", a.image, a.verdict.as_str())
+            format!(
+                "{} {} ({size})",
+                a.image,
+                palette.verdict(a.verdict, a.verdict.as_str())
+            )
         })
         .collect();
     if !others.is_empty() {
@@ -187,11 +199,11 @@ pub(super) fn megabytes(bytes: u64) -> String {
     }
 }
 
-fn summary_line(target: &TargetReport) -> String {
+fn summary_line(target: &TargetReport, palette: &Palette) -> String {
     let s = &target.summary;
     let verdict = match target.verdict.as_ref().map(|v| v.verdict) {
-        Some(verdict) => verdict.as_str().to_uppercase(),
-        None if target.could_not_check() => "UNKNOWN".to_string(),
+        Some(verdict) => palette.verdict(verdict, &verdict.as_str().to_uppercase()),
+        None if target.could_not_check() => palette.verdict(Verdict::Unknown, "UNKNOWN"),
         None => "NOT JUDGED".to_string(),
     };
     let mut line = format!(

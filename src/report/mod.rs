@@ -9,6 +9,7 @@ pub mod json;
 pub mod markdown;
 pub mod provenance;
 pub mod sarif;
+pub mod style;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
