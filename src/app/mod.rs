@@ -122,7 +122,14 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
             write_dockerfile(path, &report, args.build_in_place)?;
         }
     }
+    let explained = report::why::check_names(&report, &args.explain, &files_label(&args.files))
+        .map_err(InputError)?;
     let text = match args.format {
+        Format::Human if args.explain_only => report::why::render(&report, &explained),
+        Format::Human if !explained.is_empty() => {
+            let explanation = report::why::render(&report, &explained);
+            format!("{}\n{explanation}", report::human::render(&report))
+        }
         Format::Human => report::human::render(&report),
         Format::Json => report::json::render(&report),
     };
@@ -135,6 +142,12 @@ fn run_checked(args: Args) -> anyhow::Result<i32> {
         eprintln!("error: {notice}");
     }
     Ok(code)
+}
+
+/// `requirements.txt`, `a.txt and b.txt`: the user's files, for messages.
+fn files_label(files: &[std::path::PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    names.join(" and ")
 }
 
 /// Where the user's files name each project: `requirements.txt:3`.
@@ -190,6 +203,8 @@ fn load_knowledge() -> anyhow::Result<Knowledge> {
         catalog: Catalog::load().map_err(|e| InputError(e.to_string()))?,
         system: SystemData::new(),
         build: BuildKnowledge::load().map_err(|e| anyhow::anyhow!("data/build-needs.toml: {e}"))?,
+        twins: crate::knowledge::twins::BinaryTwins::load()
+            .map_err(|e| anyhow::anyhow!("data/binary-twins.toml: {e}"))?,
     })
 }
 

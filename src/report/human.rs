@@ -44,6 +44,7 @@ pub fn render(report: &Report) -> String {
                 "    {} {version}: sdist, built from source; {instead}\n",
                 package.name
             ));
+            out.push_str(&super::instead::human_lines(package));
         }
         if let Some(verdict) = &target.verdict {
             out.push_str(&verdict_lines(target, verdict));
