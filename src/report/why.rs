@@ -99,8 +99,9 @@ fn explain(report: &Report, name: &str) -> String {
 
 /// Who requires the package and the chains from the user's lines, as indented lines.
 fn provenance(package: &PackageReport, target: &TargetReport) -> String {
-    let parents: Vec<String> = package
-        .required_by
+    let mut required_by = package.required_by.clone();
+    required_by.sort();
+    let parents: Vec<String> = required_by
         .iter()
         .map(|parent| match parent.as_str() {
             "requirements" => format!("your requirements ({})", lines_of(package)),
@@ -111,6 +112,8 @@ fn provenance(package: &PackageReport, target: &TargetReport) -> String {
     let (chains, more) = super::provenance::all_chains(package, &target.packages, MAX_CHAINS);
     if chains.is_empty() {
         out.push_str("  no chain of requirements from your files leads to it\n");
+    } else {
+        out.push_str("  chains from your files:\n");
     }
     for chain in chains {
         let top = target
