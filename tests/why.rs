@@ -119,7 +119,7 @@ fn the_file_choice_is_explained_per_image_sdist_on_alpine_wheel_on_slim() {
     assert_eq!(choice["older_wheel_version"], "1.3.2");
     assert_eq!(
         choice["why"],
-        "sdist duck-2.0.0.tar.gz: release 2.0.0 has no wheel for this image's tags (its wheels: \
+        "sdist duck-2.0.0.tar.gz: release 2.0.0 has no wheel for this image's tags (its Linux wheels: \
          manylinux_2_28_x86_64 for cp312); pip prefers a newer sdist over an older wheel (1.3.2 \
          has a wheel here)"
     );
@@ -232,7 +232,7 @@ fn a_psycopg2_build_suggests_its_binary_twins_from_the_data_file() {
     assert!(
         human
             .stdout
-            .contains("      or install psycopg2-binary instead (wheel here;"),
+            .contains("      or install psycopg2-binary instead (a wheel here); caveat:"),
         "{}",
         human.stdout
     );

@@ -76,14 +76,15 @@ fn no_wheel_because(version: &str, choice: &Choice) -> String {
     let mut parts = Vec::new();
     if !choice.other_wheel_platforms.is_empty() {
         parts.push(format!(
-            "release {version} has no wheel for this image's tags (its wheels: {} for {})",
+            "release {version} has no wheel for this image's tags (its Linux wheels: {} for {})",
             list(&choice.other_wheel_platforms),
             choice.other_wheel_pythons.join(", ")
         ));
     }
     parts.extend(choice.other_wheel_reasons.iter().cloned());
     if parts.is_empty() {
-        parts.push(format!("release {version} has no wheels"));
+        // The index reader drops wheels no Linux image can use (win_amd64, macosx_*).
+        parts.push(format!("release {version} has no Linux wheels"));
     }
     parts.join("; ")
 }
@@ -119,7 +120,7 @@ mod tests {
         let text = sentence(Kind::Sdist, "2.0.0", "d-2.0.0.tar.gz", None, &choice());
         assert_eq!(
             text,
-            "sdist d-2.0.0.tar.gz: release 2.0.0 has no wheel for this image's tags (its wheels: \
+            "sdist d-2.0.0.tar.gz: release 2.0.0 has no wheel for this image's tags (its Linux wheels: \
              manylinux_2_28_x86_64 for cp312); pip prefers a newer sdist over an older wheel \
              (1.3.2 has a wheel here)"
         );
@@ -131,7 +132,7 @@ mod tests {
         bare.other_wheel_platforms.clear();
         bare.older_wheel_version = None;
         let text = sentence(Kind::Sdist, "1.0", "d-1.0.tar.gz", None, &bare);
-        assert_eq!(text, "sdist d-1.0.tar.gz: release 1.0 has no wheels");
+        assert_eq!(text, "sdist d-1.0.tar.gz: release 1.0 has no Linux wheels");
         let many: Vec<String> = (0..9).map(|i| format!("p{i}")).collect();
         assert_eq!(list(&many), "p0, p1, p2, p3, p4, p5 and 3 more");
     }

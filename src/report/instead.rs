@@ -81,8 +81,8 @@ pub fn human_lines(package: &PackageReport) -> String {
     }
     for twin in &package.binary_twins {
         out.push_str(&format!(
-            "      or install {} instead (wheel here; {}); caveat: {}\n",
-            twin.install, twin.why, twin.caveat
+            "      or install {} instead (a wheel here); caveat: {}\n",
+            twin.install, twin.caveat
         ));
     }
     out

@@ -20,7 +20,8 @@ pub struct Choice {
     /// Whether the chosen release's sdist is usable here.
     pub usable_sdist: bool,
     /// The chosen release's wheels this target cannot use: their distinct interpreter tags
-    /// (`cp313`) and platform tags (`manylinux_2_28_x86_64`), sorted.
+    /// (`cp313`) and platform tags (`manylinux_2_28_x86_64`), sorted. Only Linux and pure
+    /// wheels get this far: the index reader drops those no Linux image could use.
     pub other_wheel_pythons: Vec<String>,
     pub other_wheel_platforms: Vec<String>,
     /// Why some of those wheels are unusable other than by their tags (Requires-Python,
