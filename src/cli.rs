@@ -1,5 +1,6 @@
 //! The command line, as clap sees it.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -19,7 +20,8 @@ with the Python Package Index as the index.";
     about = "Tell, before you write a Dockerfile, which file pip would install for each requirement \
              on each official Python image (alpine = musl, slim and full = Debian glibc).",
     after_help = DEFAULTS_HELP,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -138,6 +140,79 @@ pub struct Args {
     /// More detail: -v per-target files and network statistics, -vv debugging.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// After the report, explain PACKAGE: the chains of requirements that pull it in and, per
+    /// image, the file pip takes and why, with a pin or twin that avoids a source build.
+    /// Repeatable.
+    #[arg(long = "explain", value_name = "PACKAGE")]
+    pub explain: Vec<String>,
+
+    /// Set by `why`: print the explanations instead of the report.
+    #[arg(skip)]
+    pub explain_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain one package: why it is installed (the chains of requirements from your files)
+    /// and, per image, which file pip takes and why. Takes the files and options of the main
+    /// command: `wheelcheck why psycopg2 requirements.txt --image alpine`.
+    Why {
+        /// The package to explain.
+        package: String,
+        /// Requirements files and options, as for the main command.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "FILE|OPTION"
+        )]
+        args: Vec<OsString>,
+    },
+    /// Print a shell completion script for wheelcheck to standard output.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print wheelcheck's manual page (roff) to standard output.
+    Man,
+}
+
+impl Args {
+    /// The command line of this process; clap's usage errors exit with code 2.
+    pub fn parse_command_line() -> Args {
+        Self::from_command_line(std::env::args_os()).unwrap_or_else(|err| err.exit())
+    }
+
+    /// `why PACKAGE ARGS...` is the main command on `ARGS...` with `--explain PACKAGE`, printing
+    /// only the explanation: the files and options are parsed by the one `Args` parser, so the
+    /// subcommand accepts every option the main command has, without a second list of them.
+    pub fn from_command_line<I, T>(argv: I) -> Result<Args, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args = Args::try_parse_from(argv)?;
+        let Some(Command::Why {
+            package,
+            args: rest,
+        }) = args.command
+        else {
+            return Ok(args);
+        };
+        let argv = std::iter::once(OsString::from("wheelcheck why")).chain(rest);
+        let mut inner = Args::try_parse_from(argv)?;
+        if inner.command.is_some() {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                "`why` takes requirements files and options, not another subcommand\n",
+            ));
+        }
+        inner.explain.push(package);
+        inner.explain_only = true;
+        Ok(inner)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,18 +234,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
-pub enum Command {
-    /// Print a shell completion script for wheelcheck to standard output.
-    Completions {
-        /// The shell: bash, zsh, fish, elvish or powershell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print wheelcheck's manual page (roff) to standard output.
-    Man,
 }
 
 /// `1048576`, `512K`, `256M`, `1G` (also `KiB`, `MiB`, `GiB`, `KB`, ...: all powers of 1024).
@@ -202,6 +265,40 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(line: &str) -> Result<Args, clap::Error> {
+        Args::from_command_line(line.split_whitespace())
+    }
+
+    #[test]
+    fn why_takes_the_main_command_s_files_and_options() {
+        let args = parse("wheelcheck why Psycopg2 req.txt --image alpine --arch arm64 -v").unwrap();
+        assert_eq!(args.explain, ["Psycopg2"]);
+        assert!(args.explain_only);
+        assert_eq!(args.files, [PathBuf::from("req.txt")]);
+        assert_eq!(args.images, ["alpine"]);
+        assert_eq!(args.arches, ["arm64"]);
+        assert_eq!(args.verbose, 1);
+    }
+
+    #[test]
+    fn explain_is_repeatable_on_the_main_command() {
+        let args = parse("wheelcheck req.txt --explain a --explain b").unwrap();
+        assert_eq!(args.explain, ["a", "b"]);
+        assert!(!args.explain_only);
+        assert!(args.command.is_none());
+    }
+
+    #[test]
+    fn why_needs_files_and_refuses_options_before_it() {
+        assert!(parse("wheelcheck why psycopg2").is_err());
+        assert!(parse("wheelcheck why psycopg2 --image alpine").is_err());
+        // After an option, `why` is a file name like any other (the run then says it is missing).
+        let late = parse("wheelcheck --image alpine why psycopg2 req.txt").unwrap();
+        assert!(!late.explain_only);
+        assert_eq!(late.files[0], PathBuf::from("why"));
+        assert!(parse("wheelcheck").is_err());
+    }
 
     #[test]
     fn sizes_parse_with_binary_suffixes() {

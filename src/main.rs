@@ -1,7 +1,5 @@
-use clap::Parser;
-
 fn main() {
-    let args = wheelcheck::cli::Args::parse();
+    let args = wheelcheck::cli::Args::parse_command_line();
     let code = match wheelcheck::app::run(args) {
         Ok(code) => code,
         Err(err) => {

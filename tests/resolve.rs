@@ -706,6 +706,9 @@ fn json_schema_has_the_documented_fields() {
         "requested",
         "binary_only_version",
         "reason",
+        "choice",
+        "avoid_build_pin",
+        "binary_twins",
     ] {
         assert!(package.get(key).is_some(), "missing {key} in {package}");
     }

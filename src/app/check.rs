@@ -86,6 +86,7 @@ fn check_target(
         request.unresolved.clone(),
     );
     report.add_inspection(inspection);
+    report::instead::annotate_twins(&mut report, &env.tags, &knowledge.twins);
     super::judge::judge_target(&mut report, target, &sdists, knowledge);
     report
 }

@@ -26,6 +26,8 @@ fn write(command: &Command, out: &mut dyn Write) -> std::io::Result<()> {
             clap_complete::generate(*shell, &mut cli, "wheelcheck", &mut text);
         }
         Command::Man => clap_mangen::Man::new(cli).render(&mut text)?,
+        // `Args::from_command_line` has already turned `why` into the main command.
+        Command::Why { .. } => {}
     }
     out.write_all(&text)?;
     out.flush()

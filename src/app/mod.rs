@@ -143,11 +143,19 @@ fn run_checked(mut args: Args) -> anyhow::Result<i32> {
             write_dockerfile(path, &report, args.build_in_place)?;
         }
     }
+    let explained = report::why::check_names(&report, &args.explain, &files_label(&args.files))
+        .map_err(InputError)?;
     let text = match args.format {
-        Format::Human => report::human::render_with(
-            &report,
-            &report::style::detect(args.color, args.output.is_some()),
-        ),
+        Format::Human if args.explain_only => report::why::render(&report, &explained),
+        Format::Human => {
+            let palette = report::style::detect(args.color, args.output.is_some());
+            let text = report::human::render_with(&report, &palette);
+            if explained.is_empty() {
+                text
+            } else {
+                format!("{text}\n{}", report::why::render(&report, &explained))
+            }
+        }
         Format::Json => report::json::render(&report),
         Format::Github => report::github::render(&report, args.fail_on),
         Format::Sarif => report::sarif::render(&report, args.fail_on),
@@ -167,6 +175,12 @@ fn run_checked(mut args: Args) -> anyhow::Result<i32> {
     std::mem::forget(index);
     std::mem::forget(report);
     Ok(code)
+}
+
+/// `requirements.txt`, `a.txt and b.txt`: the user's files, for messages.
+fn files_label(files: &[std::path::PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    names.join(" and ")
 }
 
 /// Where the user's files name each project: `requirements.txt:3`.
@@ -257,6 +271,8 @@ fn load_knowledge() -> anyhow::Result<Knowledge> {
         catalog: Catalog::load().map_err(|e| InputError(e.to_string()))?,
         system: SystemData::new(),
         build: BuildKnowledge::load().map_err(|e| anyhow::anyhow!("data/build-needs.toml: {e}"))?,
+        twins: crate::knowledge::twins::BinaryTwins::load()
+            .map_err(|e| anyhow::anyhow!("data/binary-twins.toml: {e}"))?,
     })
 }
 

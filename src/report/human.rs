@@ -51,6 +51,7 @@ pub fn render_with(report: &Report, palette: &Palette) -> String {
                 "    {} {version}: sdist, built from source; {instead}\n",
                 package.name
             ));
+            out.push_str(&super::instead::human_lines(package));
         }
         if let Some(verdict) = &target.verdict {
             out.push_str(&verdict_lines(target, verdict));

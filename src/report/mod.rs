@@ -1,15 +1,18 @@
 //! Reports: the data every format shows, and the formats.
 
+pub mod choice;
 pub mod dockerfile;
 pub mod findings;
 pub mod github;
 pub mod html;
 pub mod human;
+pub mod instead;
 pub mod json;
 pub mod markdown;
 pub mod provenance;
 pub mod sarif;
 pub mod style;
+pub mod why;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -154,6 +157,12 @@ pub struct PackageReport {
     pub lines: Vec<String>,
     /// For wheels: what their ELF files need.
     pub elf: Option<ElfReport>,
+    /// Why this file was pip's choice here (null for `none`).
+    pub choice: Option<choice::ChoiceReport>,
+    /// For sdists: the pin that makes pip take an older release's wheel instead.
+    pub avoid_build_pin: Option<instead::AvoidBuildPin>,
+    /// For sdists: well-known twins with a wheel for this image (`data/binary-twins.toml`).
+    pub binary_twins: Vec<instead::TwinReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -310,7 +319,14 @@ fn package_report(
         .filter(|p| p.kind == Kind::Wheel)
         .and_then(|p| p.version.as_ref())
         .map(ToString::to_string);
+    let tag = file.and_then(|f| best_tag(&f.filename, priority, tags));
     PackageReport {
+        choice: choice::report(package, tag.as_deref()),
+        avoid_build_pin: package
+            .avoid_build
+            .as_ref()
+            .map(|avoid| instead::pin(package.name.as_ref(), avoid)),
+        binary_twins: Vec::new(),
         name: package.name.to_string(),
         version: package.version.as_ref().map(ToString::to_string),
         kind: package.kind,
@@ -318,7 +334,7 @@ fn package_report(
         url: file.map(|f| crate::index::http::redact(&f.url)),
         sha256: file.and_then(|f| f.sha256.clone()),
         size: file.and_then(|f| f.size),
-        tag: file.and_then(|f| best_tag(&f.filename, priority, tags)),
+        tag,
         requested: package.requested,
         binary_only_version,
         reason: package.reason.clone(),

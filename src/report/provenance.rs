@@ -57,6 +57,57 @@ pub fn chain_to(package: &PackageReport, all: &[PackageReport]) -> Vec<String> {
     Vec::new()
 }
 
+/// Every chain of requirements from a package the user asked for down to `package` (each
+/// without repeats, stopping at the first requested package met going up), shortest first, at
+/// most `limit`; the second value is true when more were left out. `why` shows them all, since
+/// removing one parent does not remove a package another parent still pulls in.
+pub fn all_chains(
+    package: &PackageReport,
+    all: &[PackageReport],
+    limit: usize,
+) -> (Vec<Vec<String>>, bool) {
+    let by_name: HashMap<&str, &PackageReport> = all.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut found: Vec<Vec<String>> = Vec::new();
+    let mut more = false;
+    let mut path = vec![package.name.as_str()];
+    climb(&by_name, &mut path, &mut found, limit, &mut more);
+    found.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    (found, more)
+}
+
+/// Depth-first up the `required_by` edges; `path` runs from `package` up to the current node.
+fn climb<'a>(
+    by_name: &HashMap<&'a str, &'a PackageReport>,
+    path: &mut Vec<&'a str>,
+    found: &mut Vec<Vec<String>>,
+    limit: usize,
+    more: &mut bool,
+) {
+    let Some(current) = path.last().and_then(|name| by_name.get(name)) else {
+        return;
+    };
+    let is_start = path.len() == 1;
+    if current.requested || current.required_by.iter().any(|p| p == USER) {
+        if found.len() == limit {
+            *more = true;
+            return;
+        }
+        found.push(path.iter().rev().map(|n| n.to_string()).collect());
+        if !is_start {
+            return;
+        }
+    }
+    for parent in &current.required_by {
+        let parent = parent_name(parent);
+        if parent == USER || path.contains(&parent) {
+            continue;
+        }
+        path.push(parent);
+        climb(by_name, path, found, limit, more);
+        path.pop();
+    }
+}
+
 /// From the top-level package back down to where the search started.
 fn walk_down(top: &str, came_from: &HashMap<&str, &str>) -> Vec<String> {
     let mut chain = vec![top.to_string()];
@@ -96,6 +147,9 @@ mod tests {
             chain: Vec::new(),
             lines: Vec::new(),
             elf: None,
+            choice: None,
+            avoid_build_pin: None,
+            binary_twins: Vec::new(),
         }
     }
 
@@ -125,6 +179,32 @@ mod tests {
             chain_to(&all[5], &all),
             ["fastapi", "starlette", "anyio", "idna"]
         );
+    }
+
+    #[test]
+    fn all_chains_lists_every_parent_path_shortest_first() {
+        let all = set();
+        let (chains, more) = all_chains(&all[5], &all, 10);
+        assert_eq!(
+            chains,
+            [
+                vec!["fastapi", "starlette", "anyio", "idna"],
+                vec!["uvicorn", "httpx", "anyio", "idna"],
+            ]
+        );
+        assert!(!more);
+        let (chains, more) = all_chains(&all[5], &all, 1);
+        assert_eq!(chains.len(), 1);
+        assert!(more);
+    }
+
+    #[test]
+    fn a_requested_package_also_pulled_in_by_another_shows_both() {
+        let mut all = set();
+        all[3].required_by.push("requirements".into());
+        all[3].requested = true;
+        let (chains, _) = all_chains(&all[3], &all, 10);
+        assert_eq!(chains, [vec!["httpx"], vec!["uvicorn", "httpx"]]);
     }
 
     #[test]

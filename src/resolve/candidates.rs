@@ -67,11 +67,36 @@ pub enum Rejection {
     Hash,
 }
 
+/// A file of the project this target cannot use, kept so that reports can say why a release
+/// has no usable wheel here (its wheels' tags) and what the project's releases are.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub version: Version,
+    pub filename: String,
+    pub yanked: bool,
+    pub why: Rejection,
+}
+
+impl Rejection {
+    /// The reason in words, as the report shows it when nothing of a release is usable.
+    pub fn describe(&self, python: &Version) -> String {
+        match self {
+            Rejection::Tags => "no wheel for this platform and Python, and no sdist".into(),
+            Rejection::RequiresPython(spec) => {
+                format!("Requires-Python {spec} excludes Python {python}")
+            }
+            Rejection::OnlyBinary => "only an sdist, and binary-only was asked for".into(),
+            Rejection::NoBinary => "only wheels, and --no-binary forbids them".into(),
+            Rejection::Hash => "no file matches the --hash values".into(),
+        }
+    }
+}
+
 /// All usable files of a project on a target, best first, and what was rejected.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
     pub ordered: Vec<Candidate>,
-    pub rejected: Vec<(Version, Rejection)>,
+    pub rejected: Vec<Rejected>,
 }
 
 impl Candidates {
@@ -89,7 +114,12 @@ impl Candidates {
                     file: Arc::clone(file),
                     kind,
                 }),
-                Err(why) => out.rejected.push((dist.version().clone(), why)),
+                Err(why) => out.rejected.push(Rejected {
+                    version: dist.version().clone(),
+                    filename: file.filename.clone(),
+                    yanked: file.yanked.is_some(),
+                    why,
+                }),
             }
         }
         let sdist_priority = tags.len();
@@ -109,23 +139,15 @@ impl Candidates {
         let rejected: Vec<&Rejection> = self
             .rejected
             .iter()
-            .filter(|(version, _)| wanted(version))
-            .map(|(_, why)| why)
+            .filter(|rejected| wanted(&rejected.version))
+            .map(|rejected| &rejected.why)
             .collect();
         if rejected.is_empty() {
             return "no release matches the requirement".into();
         }
         let mut reasons: Vec<String> = Vec::new();
         for why in rejected {
-            let text = match why {
-                Rejection::Tags => "no wheel for this platform and Python, and no sdist".into(),
-                Rejection::RequiresPython(spec) => {
-                    format!("Requires-Python {spec} excludes Python {python}")
-                }
-                Rejection::OnlyBinary => "only an sdist, and binary-only was asked for".into(),
-                Rejection::NoBinary => "only wheels, and --no-binary forbids them".into(),
-                Rejection::Hash => "no file matches the --hash values".into(),
-            };
+            let text = why.describe(python);
             if !reasons.contains(&text) {
                 reasons.push(text);
             }

@@ -5,6 +5,7 @@
 //! package would get, so that one uninstallable package does not hide the rest.
 
 pub mod candidates;
+pub mod choice;
 mod provider;
 mod ranges;
 mod salvage;
@@ -19,7 +20,8 @@ use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
 use crate::index::{Index, IndexFile};
 use crate::requirements::FormatControl;
 use crate::tags::TagPriority;
-use candidates::{FileKind, FilePolicy};
+use candidates::{Candidate, FileKind, FilePolicy};
+use choice::{AvoidBuild, Choice};
 pub use provider::{Pkg, Provider, ResolveError};
 
 /// Everything about the request that is the same for every target.
@@ -69,6 +71,10 @@ pub struct ResolvedPackage {
     pub note: Option<String>,
     /// Who pulled it in: `requirements` for the user's own lines, else `package` or `package[extra]`.
     pub required_by: Vec<String>,
+    /// Why its file was pip's choice here (absent for `none`).
+    pub choice: Option<Choice>,
+    /// For sdists: the pin that would make pip take an older release's wheel instead.
+    pub avoid_build: Option<AvoidBuild>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +161,10 @@ fn packages_of(
         .map(|(name, version)| {
             let key = (name.clone(), version.clone());
             let candidate = provider.chosen.borrow()[&key].clone();
+            let (choice, avoid_build) = explain_choice(provider, input, &name, &candidate);
             ResolvedPackage {
+                choice,
+                avoid_build,
                 kind: match candidate.kind {
                     FileKind::Wheel { .. } => Kind::Wheel,
                     FileKind::Sdist => Kind::Sdist,
@@ -170,6 +179,28 @@ fn packages_of(
             }
         })
         .collect()
+}
+
+/// Why pip chose `candidate` for `name`, and for an sdist which pin would avoid building it.
+pub(crate) fn explain_choice(
+    provider: &Provider,
+    input: &Input,
+    name: &PackageName,
+    candidate: &Candidate,
+) -> (Option<Choice>, Option<AvoidBuild>) {
+    let Ok(candidates) = provider.candidates_of(name) else {
+        return (None, None);
+    };
+    let allow_pre = input.pre || candidate.version.any_prerelease();
+    let choice = choice::explain(&candidates, candidate, allow_pre);
+    let own: Vec<&Requirement> = input
+        .requirements
+        .iter()
+        .chain(&input.constraints)
+        .filter(|r| &r.name == name && provider.applies(r))
+        .collect();
+    let avoid_build = choice::avoid_build(&candidates, candidate, &choice, allow_pre, &own);
+    (Some(choice), avoid_build)
 }
 
 /// Invert the dependency edges of the solution: for each project, who requires it.

@@ -26,7 +26,7 @@ pub fn greedy(provider: &Provider, input: &Input) -> Vec<ResolvedPackage> {
         if !provider.applies(&requirement) || !seen.insert(requirement.name.clone()) {
             continue;
         }
-        let mut package = visit(provider, &requirement, &mut queue);
+        let mut package = visit(provider, input, &requirement, &mut queue);
         package.requested = requested.contains(&requirement.name);
         package.required_by = vec![parent];
         out.push(package);
@@ -37,6 +37,7 @@ pub fn greedy(provider: &Provider, input: &Input) -> Vec<ResolvedPackage> {
 
 fn visit(
     provider: &Provider,
+    input: &Input,
     requirement: &Requirement,
     queue: &mut VecDeque<(Requirement, String)>,
 ) -> ResolvedPackage {
@@ -50,6 +51,8 @@ fn visit(
         reason: Some(reason),
         note: None,
         required_by: Vec::new(),
+        choice: None,
+        avoid_build: None,
     };
     let candidates = match provider.candidates_of(name) {
         Ok(candidates) => candidates,
@@ -81,7 +84,10 @@ fn visit(
         }
         Err(err) => Some(format!("dependencies not read: {err}")),
     };
+    let (choice, avoid_build) = super::explain_choice(provider, input, name, &candidate);
     ResolvedPackage {
+        choice,
+        avoid_build,
         name: name.clone(),
         version: Some(candidate.version.clone()),
         kind,

@@ -25,6 +25,9 @@ fn package(name: &str, kind: Kind, chain: &[&str]) -> PackageReport {
         required_by: Vec::new(),
         chain: chain.iter().map(|s| s.to_string()).collect(),
         lines: Vec::new(),
+        choice: None,
+        avoid_build_pin: None,
+        binary_twins: Vec::new(),
         elf: None,
     }
 }

@@ -35,6 +35,9 @@ fn package(name: &str, kind: Kind, file: Option<&str>, size: Option<u64>) -> Pac
         required_by: Vec::new(),
         chain: vec![name.into()],
         lines: vec!["requirements.txt:1".into()],
+        choice: None,
+        avoid_build_pin: None,
+        binary_twins: Vec::new(),
         elf: None,
     }
 }
