@@ -307,7 +307,9 @@ fn fixed_codes() -> (Huffman, Huffman) {
     lengths[256..280].fill(7);
     lengths[280..].fill(8);
     let lit = Huffman::new(&lengths, false).expect("the fixed code is valid");
-    let dist = Huffman::new(&[5u8; 30], true).expect("the fixed code is valid");
+    // 32 five-bit codes: symbols 30 and 31 exist in the code but are invalid distances,
+    // which `codes` rejects.
+    let dist = Huffman::new(&[5u8; 32], false).expect("the fixed code is valid");
     (lit, dist)
 }
 
@@ -441,6 +443,62 @@ mod tests {
             if value != UNKNOWN {
                 assert_eq!(value as u8, original[offset + i], "byte {}", offset + i);
             }
+        }
+    }
+
+    #[test]
+    fn decodes_fixed_huffman_blocks_and_rejects_the_reserved_distances() {
+        // zlib codes a short input with the fixed code (block type 1) at every level.
+        let original = b"fixed fixed fixed huffman block, fixed again".to_vec();
+        let compressed = deflate(&original);
+        assert_eq!(compressed[0] >> 1 & 0b11, 1, "zlib chose a fixed block");
+        let bytes: Vec<u8> = decode_all(&compressed, 0)
+            .unwrap()
+            .iter()
+            .map(|&v| v as u8)
+            .collect();
+        assert_eq!(bytes, original);
+        // Final fixed block: literal 'a' (0x30 + 0x61 as eight bits), then length code 257
+        // (0000001) and distance code 30 (11110), which the format reserves.
+        let mut writer = BitWriter::default();
+        writer.put(0b1, 1);
+        writer.put(0b01, 2);
+        writer.put_code(0x30 + u32::from(b'a'), 8);
+        writer.put_code(1, 7);
+        writer.put_code(30, 5);
+        assert_eq!(
+            decode_all(&writer.bytes, 0),
+            Err(InflateError::Invalid("distance code"))
+        );
+    }
+
+    /// Writes bits least-significant first, as deflate does; Huffman codes go most-significant
+    /// bit first.
+    #[derive(Default)]
+    struct BitWriter {
+        bytes: Vec<u8>,
+        used: usize,
+    }
+
+    impl BitWriter {
+        fn put(&mut self, value: u32, count: usize) {
+            for i in 0..count {
+                self.bit((value >> i) & 1);
+            }
+        }
+
+        fn put_code(&mut self, code: u32, len: usize) {
+            for i in (0..len).rev() {
+                self.bit((code >> i) & 1);
+            }
+        }
+
+        fn bit(&mut self, bit: u32) {
+            if self.used % 8 == 0 {
+                self.bytes.push(0);
+            }
+            *self.bytes.last_mut().unwrap() |= (bit as u8) << (self.used % 8);
+            self.used += 1;
         }
     }
 
