@@ -280,3 +280,32 @@ fn among_images_that_need_builds_the_one_with_fewer_builds_wins() {
         report["recommendation"]
     );
 }
+
+#[test]
+fn the_recommendation_names_builds_on_any_architecture_and_unchecked_lines() {
+    let fastlib = vec![
+        native("fastlib", GLIBC_TAG, &needing(&[])),
+        IndexFile::from(sdist_tar_gz(
+            &Meta::new("fastlib", "1.0").metadata_version("2.2"),
+            &[],
+        )),
+    ];
+    let world = World::new(vec![("fastlib", fastlib)]);
+    // amd64 has a wheel; arm64 builds the sdist.
+    let both = [
+        "--format", "json", "--image", SLIM, "--arch", "amd64", "--arch", "arm64",
+    ];
+    let report = world.run("fastlib\n", &both).json();
+    assert_eq!(
+        strings(&target(&report, SLIM, "aarch64")["built_from_source"]),
+        ["fastlib 1.0"]
+    );
+    let why = report["recommendation"]["why"].as_str().unwrap();
+    assert!(why.contains("once fastlib 1.0 is built"), "{why}");
+
+    std::fs::create_dir_all(world.dir.path().join("local")).unwrap();
+    let (report, _) = world.json("fastlib\n./local\n", &[SLIM]);
+    let why = report["recommendation"]["why"].as_str().unwrap();
+    assert!(why.contains("requirements.txt:2 (./local)"), "{why}");
+    assert!(!why.contains("once  "), "{why}");
+}

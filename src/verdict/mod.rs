@@ -245,6 +245,12 @@ fn classify(report: &TargetReport, verdict: &mut TargetVerdict) -> Verdict {
                 verdict.built_from_source.join(", ")
             ));
         }
+        for line in &report.unresolved_lines {
+            verdict.reasons.push(format!(
+                "{} ({}) is installed as it is, without a wheel to check: {}",
+                line.source, line.line, line.why
+            ));
+        }
     }
     if report.could_not_check() {
         worst = worst.max(Verdict::Unknown);

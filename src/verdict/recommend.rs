@@ -213,11 +213,14 @@ fn with_build(
         .map(|c| c.toolchain_bytes)
         .max()
         .unwrap_or(0);
+    // Every architecture's builds: one may have a wheel where another has not.
     let built: Vec<String> = checked
         .iter()
-        .find(|c| c.image.tag == best.image)
-        .map(|c| c.verdict.built_from_source.clone())
-        .unwrap_or_default();
+        .filter(|c| c.image.tag == best.image)
+        .flat_map(|c| c.verdict.built_from_source.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let (builder_image, builder_packages) =
         builder_for(image).unwrap_or_else(|| (best.image.clone(), best.build_packages.clone()));
     let comparison = BuildComparison {
@@ -230,11 +233,23 @@ fn with_build(
             "equal"
         },
     };
+    let what = if built.is_empty() {
+        let unchecked = checked
+            .iter()
+            .find(|c| c.image.tag == best.image)
+            .map(|c| c.verdict.reasons.join("; "))
+            .unwrap_or_default();
+        format!("is the smallest, though not everything was checked ({unchecked})")
+    } else {
+        format!(
+            "is the smallest once {} {} built",
+            built.join(", "),
+            if built.len() == 1 { "is" } else { "are" }
+        )
+    };
     let why = format!(
-        "no checked image installs everything from wheels; {} is the smallest once {} {} built: build the wheels in a {builder_image} stage and install them into {}, so the build tools ({} MB) never reach the final image",
+        "no checked image installs everything from wheels; {} {what}: build the wheels in a {builder_image} stage and install them into {}, so the build tools ({} MB) never reach the final image",
         best.image,
-        built.join(", "),
-        if built.len() == 1 { "is" } else { "are" },
         best.image,
         toolchain / 1_000_000
     );
