@@ -104,6 +104,12 @@ pub struct Args {
     #[arg(long, conflicts_with = "refresh")]
     pub offline: bool,
 
+    /// Download every chosen wheel whole and compare its sha256 with the index's. Without it,
+    /// wheels are read by range requests, which check sizes, zip structure and CRCs but cannot
+    /// check the whole file's hash. A match is cached, so a wheel is downloaded once.
+    #[arg(long)]
+    pub verify_hashes: bool,
+
     /// Ignore cached index pages (file contents keyed by sha256 are still reused).
     #[arg(long)]
     pub refresh: bool,

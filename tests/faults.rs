@@ -475,6 +475,116 @@ fn an_sdist_whose_sha256_differs_from_the_index_is_rejected_and_not_cached() {
     assert_eq!(slim(&run.json())["verdict"], "needs-build");
 }
 
+/// The fixture wheel with one byte of its first local header (a modification time, which
+/// range reads never compare) changed: same size, valid zip, different sha256.
+fn tampered_wheel(world: &World) -> Vec<u8> {
+    let path = format!("/files/{WHEEL}");
+    let _ = world;
+    let original = any("alpha", "1.0").built.bytes;
+    let mut tampered = original.clone();
+    tampered[10] ^= 0xff;
+    assert_eq!(
+        &tampered[..4],
+        b"PK\x03\x04",
+        "{path} starts with a local header"
+    );
+    tampered
+}
+
+#[test]
+fn verify_hashes_downloads_wheels_whole_and_rejects_one_that_differs() {
+    let world = world();
+    let tampered = tampered_wheel(&world);
+    world.index.set_fault(
+        &format!("/files/{WHEEL}"),
+        Fault::BodyOverride(tampered.clone()),
+    );
+    // Range reads cannot see it: the run works, and says the hash was not verified.
+    let run = Call::new(&world).json("alpha\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(slim(&report)["verdict"], "works");
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "alpha")["sha256_verified"],
+        false
+    );
+
+    let run = Call::new(&world).args(&["--verify-hashes"]).json("alpha\n");
+    let report = run.json();
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(slim(&report)["verdict"], "unknown", "{report:#}");
+    assert_ne!(report["recommendation"]["verdict"], "works");
+    let alpha = package(&report, SLIM, "x86_64", "alpha");
+    let message = alpha["elf"]["analysis"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "{}: sha256 {} differs from the index's ",
+            world.index.file_url(WHEEL),
+            support::dist::sha256_hex(&tampered)
+        )) && message.contains("the file is rejected"),
+        "{alpha:#}"
+    );
+    assert_eq!(alpha["sha256_verified"], false);
+}
+
+#[test]
+fn a_verified_wheel_is_marked_and_not_downloaded_again() {
+    let world = world();
+    let wheel_path = format!("/files/{WHEEL}");
+    let wheel_requests = |world: &World| {
+        world
+            .index
+            .requests()
+            .iter()
+            .filter(|r| r.path == wheel_path)
+            .count()
+    };
+    let run = Call::new(&world)
+        .args(&["--verify-hashes"])
+        .json("alpha\nbeta\n");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "alpha")["sha256_verified"],
+        true
+    );
+    assert_eq!(
+        package(&report, SLIM, "x86_64", "beta")["sha256_verified"],
+        true,
+        "sdists are always downloaded whole and checked"
+    );
+    let first_run = wheel_requests(&world);
+
+    let run = Call::new(&world)
+        .args(&["--verify-hashes"])
+        .json("alpha\nbeta\n");
+    assert_eq!(
+        package(&run.json(), SLIM, "x86_64", "alpha")["sha256_verified"],
+        true
+    );
+    assert_eq!(wheel_requests(&world), first_run, "the match was cached");
+}
+
+#[test]
+fn verify_hashes_refuses_a_wheel_the_index_gives_no_sha256_for() {
+    let mut alpha = any("alpha", "1.0");
+    alpha.built.sha256 = String::new();
+    let world = World::new(vec![("alpha", vec![alpha])]);
+    let run = Call::new(&world).args(&["--verify-hashes"]).json("alpha\n");
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let alpha = package(&report, SLIM, "x86_64", "alpha");
+    assert!(
+        alpha["elf"]["analysis"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(
+                "the index gives no sha256 for this file, so --verify-hashes cannot check it"
+            ),
+        "{alpha:#}"
+    );
+}
+
 #[test]
 fn a_wheel_read_by_range_whose_size_differs_from_the_index_is_rejected() {
     let world = world();

@@ -86,6 +86,11 @@ fn check_target(
         request.unresolved.clone(),
     );
     report.add_inspection(inspection);
+    for package in &mut report.packages {
+        package.sha256_verified |= sdists
+            .iter()
+            .any(|s| s.sha256_verified && s.name == package.name);
+    }
     report::instead::annotate_twins(&mut report, &env.tags, &knowledge.twins);
     super::judge::judge_target(&mut report, target, &sdists, knowledge);
     report
@@ -107,9 +112,25 @@ fn inspect_wheels(
     let fetched = runtime.block_on(futures::future::join_all(wheels.iter().map(
         |package| async {
             let file = package.file.as_ref().expect("wheels have files");
-            (index.wheel_head(file).await, index.wheel_elf(file).await)
+            let (head, analysis, verified) = futures::join!(
+                index.wheel_head(file),
+                index.wheel_elf(file),
+                verify(index, file)
+            );
+            // A wheel whose hash differs is not checked, whatever its ELF files said.
+            match verified {
+                Err(err) => (head, Err(err), false),
+                Ok(verified) => (head, analysis, verified),
+            }
         },
     )));
+    let verified: std::collections::BTreeSet<String> = wheels
+        .iter()
+        .zip(&fetched)
+        .filter(|(_, (_, _, verified))| *verified)
+        .map(|(package, _)| package.name.to_string())
+        .collect();
+    let fetched: Vec<_> = fetched.into_iter().map(|(h, a, _)| (h, a)).collect();
     let names: Vec<String> = wheels.iter().map(|p| p.name.to_string()).collect();
     let inputs: Vec<needs::WheelInput> = fetched
         .iter()
@@ -130,6 +151,7 @@ fn inspect_wheels(
     let reports = needs::needs(&inputs, target.image.libc, target.arch, &libc_sonames);
     report::Inspection {
         elf: names.into_iter().zip(reports).collect(),
+        sha256_verified: verified,
         bytes_fetched: fetched
             .iter()
             .filter_map(|(_, a)| a.as_ref().ok())
@@ -146,6 +168,17 @@ fn inspect_wheels(
             .flat_map(|h| h.entries.iter().map(|e| e.size))
             .sum(),
     }
+}
+
+/// With `--verify-hashes`, whether the wheel's whole-file sha256 matched; without, `false`.
+async fn verify(
+    index: &Index,
+    file: &crate::index::simple::IndexFile,
+) -> Result<bool, crate::index::IndexError> {
+    if !index.verifies_hashes() {
+        return Ok(false);
+    }
+    index.verify_wheel(file).await.map(|v| *v)
 }
 
 fn base_name(path: &str) -> &str {

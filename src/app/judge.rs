@@ -25,6 +25,7 @@ pub fn sdist_builds(
         .filter_map(|package| {
             let file = package.file.as_ref()?;
             let files = runtime.block_on(index.sdist_files(file)).ok();
+            let sha256_verified = files.is_some() && file.sha256.is_some();
             Some(SdistBuild {
                 name: package.name.to_string(),
                 version: package
@@ -36,6 +37,7 @@ pub fn sdist_builds(
                     .and_then(|f| f.pyproject_toml.clone())
                     .map(|text| build_requires(&text))
                     .unwrap_or_default(),
+                sha256_verified,
             })
         })
         .collect()

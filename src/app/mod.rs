@@ -105,7 +105,9 @@ fn run_checked(mut args: Args) -> anyhow::Result<i32> {
     );
     let http = HttpClient::new(args.offline, limits, Credentials::new(&credential_urls))?;
     let index = Arc::new(
-        Index::new(http, cache, sources).with_requirement_lines(requirement_lines(&parsed)),
+        Index::new(http, cache, sources)
+            .with_requirement_lines(requirement_lines(&parsed))
+            .with_hash_verification(args.verify_hashes),
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,6 +12,9 @@
 //!   structure, and the size and CRC-32 of every member read (`METADATA`, ELF files). A server
 //!   that sends a different wheel of the same size and valid structure is not detected; with
 //!   `--require-hashes`, the index's sha256 is what is compared with the `--hash` options.
+//!   `--verify-hashes` closes that gap at the cost of the download: every chosen wheel is
+//!   streamed whole through sha256 (once; the match is cached by the hash), and a wheel that
+//!   differs, or that the index gives no sha256 for, makes its targets "could not check".
 //! - **local wheels and sdists** (`file:` URLs, `--find-links` directories) are read whole and
 //!   checked against a `#sha256=` when one is given.
 //!
@@ -131,6 +134,8 @@ pub struct Index {
     sdists: Memo<String, Shared<SdistFiles>>,
     analyses: Memo<String, Shared<WheelAnalysis>>,
     metadata: Memo<String, Shared<Vec<u8>>>,
+    verified: Memo<String, Shared<bool>>,
+    verify_hashes: bool,
 }
 
 impl Index {
@@ -145,7 +150,20 @@ impl Index {
             sdists: Memo::new(),
             analyses: Memo::new(),
             metadata: Memo::new(),
+            verified: Memo::new(),
+            verify_hashes: false,
         }
+    }
+
+    /// Download chosen wheels whole to compare their sha256 with the index's
+    /// (`--verify-hashes`; see [`Index::verify_wheel`]).
+    pub fn with_hash_verification(mut self, verify: bool) -> Self {
+        self.verify_hashes = verify;
+        self
+    }
+
+    pub fn verifies_hashes(&self) -> bool {
+        self.verify_hashes
     }
 
     /// Say where the user's files ask for each project (`requirements.txt:3`), so that a
@@ -356,6 +374,48 @@ impl Index {
                 }
                 Activity::add(&activity.elf_bytes, analysis.bytes_fetched);
                 Ok(Arc::new(analysis))
+            })
+            .await
+    }
+
+    /// Whether a wheel's whole-file sha256 is the index's: `Ok(true)` when it was compared and
+    /// matched (now or in an earlier run), `Ok(false)` for a local file given without a
+    /// sha256 (nothing to compare with), an error when it differs or a remote file has none.
+    pub async fn verify_wheel(&self, file: &IndexFile) -> Shared<bool> {
+        let key = content_key("verified:v1", file);
+        self.verified
+            .get(&key, || async {
+                let Some(expected) = &file.sha256 else {
+                    if file.url.scheme() == "file" {
+                        return Ok(Arc::new(false));
+                    }
+                    return Err(IndexError::Failed(format!(
+                        "{}: the index gives no sha256 for this file, so --verify-hashes cannot \
+                         check it; ask the index's operator for hashes, or drop --verify-hashes",
+                        redact(&file.url)
+                    )));
+                };
+                if self.cache.immutable(&key).is_some() {
+                    return Ok(Arc::new(true));
+                }
+                let actual = if file.url.scheme() == "file" {
+                    // Read whole (and checked) already when its head was read.
+                    self.wheel_head(file).await?;
+                    expected.clone()
+                } else {
+                    let size = self.wheel_head(file).await?.size;
+                    remote::sha256_of(&self.http, &file.url, size)
+                        .await
+                        .map_err(IndexError::from)?
+                };
+                if &actual != expected {
+                    return Err(IndexError::Failed(format!(
+                        "{}: sha256 {actual} differs from the index's {expected}; the file is rejected",
+                        redact(&file.url)
+                    )));
+                }
+                self.cache.put_immutable(&key, b"ok");
+                Ok(Arc::new(true))
             })
             .await
     }

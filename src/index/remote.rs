@@ -370,3 +370,33 @@ impl<'e> Inflater<'e> {
         Ok(())
     }
 }
+
+/// The sha256 of a whole file of `total` bytes, streamed (never held in memory). Fails when the
+/// server sends more or fewer bytes than `total`.
+pub async fn sha256_of(http: &HttpClient, url: &Url, total: u64) -> Result<String, RemoteError> {
+    use futures::StreamExt;
+    use sha2::Digest;
+    let (response, _) = http.range_stream(url, 0..total, total).await?;
+    let mut body = response.bytes_stream();
+    let mut hasher = sha2::Sha256::new();
+    let mut read = 0u64;
+    while let Some(chunk) = tokio::time::timeout_at(http.deadline(), body.next())
+        .await
+        .map_err(|_| http.deadline_error(url))?
+    {
+        let chunk = chunk.map_err(|e| http.stream_error(url, &e))?;
+        http.count_bytes(chunk.len());
+        read += chunk.len() as u64;
+        if read > total {
+            break;
+        }
+        hasher.update(&chunk);
+    }
+    if read != total {
+        return Err(RemoteError::Archive {
+            url: super::http::redact(url),
+            message: format!("the index gives its size as {total} bytes; the server sent {read}"),
+        });
+    }
+    Ok(hex::encode(hasher.finalize()))
+}

@@ -494,7 +494,7 @@ mod tests {
         }
 
         fn bit(&mut self, bit: u32) {
-            if self.used % 8 == 0 {
+            if self.used.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             *self.bytes.last_mut().unwrap() |= (bit as u8) << (self.used % 8);

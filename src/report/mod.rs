@@ -110,6 +110,8 @@ pub struct Bytes {
 /// The ELF step's results for one target, by package name.
 pub struct Inspection {
     pub elf: BTreeMap<String, ElfReport>,
+    /// Wheels whose whole-file sha256 was compared with the index's and matched.
+    pub sha256_verified: std::collections::BTreeSet<String>,
     pub bytes_fetched: u64,
     pub wheels_total: u64,
     pub wheels_installed: u64,
@@ -141,6 +143,9 @@ pub struct PackageReport {
     /// Where the file is (credentials removed).
     pub url: Option<String>,
     pub sha256: Option<String>,
+    /// Whether the whole file was hashed and matched `sha256`: sdists (always downloaded
+    /// whole) and, with `--verify-hashes`, wheels. Wheels read by range are `false`.
+    pub sha256_verified: bool,
     pub size: Option<u64>,
     /// The target's tag this wheel was chosen for (its best-ranked compatible tag).
     pub tag: Option<String>,
@@ -227,6 +232,7 @@ impl TargetReport {
     pub fn add_inspection(&mut self, inspection: Inspection) {
         let mut versions = BTreeMap::new();
         for package in &mut self.packages {
+            package.sha256_verified |= inspection.sha256_verified.contains(&package.name);
             let Some(elf) = inspection.elf.get(&package.name) else {
                 continue;
             };
@@ -333,6 +339,7 @@ fn package_report(
         file: file.map(|f| f.filename.clone()),
         url: file.map(|f| crate::index::http::redact(&f.url)),
         sha256: file.and_then(|f| f.sha256.clone()),
+        sha256_verified: false,
         size: file.and_then(|f| f.size),
         tag,
         requested: package.requested,

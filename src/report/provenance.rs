@@ -137,6 +137,7 @@ mod tests {
             file: None,
             url: None,
             sha256: None,
+            sha256_verified: false,
             size: None,
             tag: None,
             requested,

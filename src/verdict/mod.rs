@@ -83,6 +83,8 @@ pub struct SdistBuild {
     pub name: String,
     pub version: String,
     pub build_requires: Vec<String>,
+    /// Downloaded whole and its sha256 matched the index's.
+    pub sha256_verified: bool,
 }
 
 pub struct Judge<'a> {

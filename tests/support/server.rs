@@ -655,7 +655,8 @@ impl State {
                 let mut v = json!({
                     "filename": f.built.filename,
                     "url": self.url(&f.built.filename),
-                    "hashes": { "sha256": f.built.sha256 },
+                    // An empty sha256 stands for an index that lists no hash.
+                    "hashes": if f.built.sha256.is_empty() { json!({}) } else { json!({ "sha256": f.built.sha256 }) },
                     "size": f.built.bytes.len(),
                     "yanked": yanked,
                 });
@@ -685,7 +686,10 @@ impl State {
     fn html_page(&self, p: &Project) -> String {
         let mut links = String::new();
         for f in &p.files {
-            let href = format!("{}#sha256={}", self.url(&f.built.filename), f.built.sha256);
+            let href = match f.built.sha256.as_str() {
+                "" => self.url(&f.built.filename),
+                sha => format!("{}#sha256={sha}", self.url(&f.built.filename)),
+            };
             let mut attrs = format!("href=\"{}\"", esc(&href));
             if let Some(rp) = &f.requires_python {
                 attrs += &format!(" data-requires-python=\"{}\"", esc(rp));

@@ -16,6 +16,7 @@ fn package(name: &str, kind: Kind, chain: &[&str]) -> PackageReport {
         file: None,
         url: None,
         sha256: None,
+        sha256_verified: false,
         size: None,
         tag: None,
         requested: chain.len() == 1,

@@ -26,6 +26,7 @@ fn package(name: &str, kind: Kind, file: Option<&str>, size: Option<u64>) -> Pac
         file: file.map(Into::into),
         url: None,
         sha256: None,
+        sha256_verified: false,
         size,
         tag: None,
         requested: true,
