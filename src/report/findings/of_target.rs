@@ -154,11 +154,22 @@ impl At<'_> {
     fn build_action(&self, package: &PackageReport, report: &Report) -> String {
         let name = &package.name;
         let mut ways = Vec::new();
-        if let Some(version) = &package.binary_only_version {
+        if let Some(pin) = package.avoid_build_pin.as_ref().filter(|p| p.consistent) {
+            ways.push(format!(
+                "add `{}` to the requirements: pip then takes {}'s wheel",
+                pin.pin, pin.wheel_version
+            ));
+        } else if let Some(version) = &package.binary_only_version {
             // From pip's wheels-only choice, which may not honour every constraint when that
             // resolution fails as a whole: hence "if your constraints allow it".
             ways.push(format!(
                 "pin {name}=={version}, the newest release with a wheel here, if your constraints allow it"
+            ));
+        }
+        for twin in &package.binary_twins {
+            ways.push(format!(
+                "install {} instead, which has a wheel here ({}; caveat: {})",
+                twin.install, twin.why, twin.caveat
             ));
         }
         let elsewhere = images_where(report, name, |p| p.kind == Kind::Wheel);

@@ -162,6 +162,53 @@ fn a_transitive_sdist_points_at_its_top_level_line_with_the_build_packages() {
 }
 
 #[test]
+fn a_source_build_s_action_offers_the_pin_and_the_binary_twin_first() {
+    let alpine = target("alpine", Arch::X86_64);
+    let mut psycopg2 = package("psycopg2", Kind::Sdist, &["psycopg2"]);
+    psycopg2.binary_only_version = Some("2.9.9".into());
+    psycopg2.avoid_build_pin = Some(crate::report::instead::AvoidBuildPin {
+        pin: "psycopg2<2.9.10".into(),
+        wheel_version: "2.9.9".into(),
+        consistent: true,
+        conflicts_with: Vec::new(),
+    });
+    psycopg2.binary_twins = vec![crate::report::instead::TwinReport {
+        install: "psycopg2-binary".into(),
+        project: "psycopg2-binary".into(),
+        latest: "2.9.10".into(),
+        wheels: vec!["musllinux_x86_64".into()],
+        checked: "2026-11-24".into(),
+        why: "the same module, pre-compiled".into(),
+        caveat: "bundles its own libpq".into(),
+        source: "the install guide".into(),
+    }];
+    let mut report = Report::new("3.12".into(), Vec::new());
+    report.targets.push(checked(
+        &alpine,
+        vec![psycopg2],
+        verdict(Verdict::NeedsBuild),
+    ));
+    let sources = sources();
+    let context = Context {
+        sources: &sources,
+        file: Path::new("requirements.txt"),
+    };
+    let findings = collect(&report, &[alpine], &context);
+    let action = &findings[0].action;
+    let ways: Vec<&str> = action.split("; or ").collect();
+    assert_eq!(
+        ways[0], "add `psycopg2<2.9.10` to the requirements: pip then takes 2.9.9's wheel",
+        "{action}"
+    );
+    assert_eq!(
+        ways[1],
+        "install psycopg2-binary instead, which has a wheel here (the same module, pre-compiled; caveat: bundles its own libpq)",
+        "{action}"
+    );
+    assert!(!action.contains("pin psycopg2==2.9.9"), "{action}");
+}
+
+#[test]
 fn missing_libraries_are_grouped_per_package_and_merged_across_arches() {
     let amd = target("slim", Arch::X86_64);
     let arm = target("slim", Arch::Aarch64);
