@@ -85,6 +85,12 @@ pub async fn read(
     let Some((dynamic_offset, dynamic_size)) = layout.dynamic else {
         return Ok(whole(entry, "not a 64-bit little-endian ELF file"));
     };
+    if dynamic_offset
+        .checked_add(dynamic_size)
+        .is_none_or(|end| end > entry.size)
+    {
+        return Ok(whole(entry, "the dynamic section lies outside the file"));
+    }
     let source = Source { member, data_start };
     let Some(tail) = source
         .tail_covering(dynamic_offset, dynamic_size, fetched)
@@ -322,7 +328,7 @@ impl Tail {
         let overlaps = self
             .unknown
             .iter()
-            .any(|&(at, run)| at < from + len && from < at + run);
+            .any(|&(at, run)| at < from.saturating_add(len) && from < at + run);
         if overlaps {
             return None;
         }
