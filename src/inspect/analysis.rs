@@ -68,7 +68,16 @@ pub async fn analyze(
 ) -> WheelAnalysis {
     let candidates = elf_candidates(entries);
     let results: Vec<Result<(Option<ElfMember>, u64), String>> = futures::stream::iter(candidates)
-        .map(|entry| read_member(http, url, total, entry))
+        .map(|entry| async move {
+            let result = read_member(http, url, total, entry).await;
+            if let Ok((_, fetched)) = &result {
+                crate::diag::debug(format_args!(
+                    "{}: {fetched} bytes fetched for {} compressed, {} uncompressed",
+                    entry.name, entry.compressed_size, entry.size
+                ));
+            }
+            result
+        })
         .buffer_unordered(CONCURRENT_MEMBERS)
         .collect()
         .await;

@@ -44,6 +44,10 @@ const MIN_STEP: f64 = 0.01;
 const KNOWN_LEAD: u64 = 256 << 10;
 /// Tries at reaching further back before giving up and reading the member whole.
 const TRIES: usize = 6;
+/// A dynamic section ending within this many bytes and the first quarter of the file is read
+/// from the start instead: what follows it (a CUDA library's fat binaries, 97% of libcufft) would
+/// cost more to decode than what precedes it. The inflated start is held in memory.
+const EARLY_DYNAMIC_MAX: u64 = 32 << 20;
 
 /// Where the member's data is in the wheel.
 pub struct Member<'a> {
@@ -91,7 +95,15 @@ pub async fn read(
     {
         return Ok(whole(entry, "the dynamic section lies outside the file"));
     }
-    let source = Source { member, data_start };
+    let source = Source {
+        member,
+        data_start,
+        head: head_bytes,
+    };
+    let dynamic_end = dynamic_offset + dynamic_size;
+    if dynamic_end <= EARLY_DYNAMIC_MAX && dynamic_end <= entry.size / 4 {
+        return source.from_start(&layout, fetched).await;
+    }
     let Some(tail) = source
         .tail_covering(dynamic_offset, dynamic_size, fetched)
         .await?
@@ -176,6 +188,8 @@ fn inflate_prefix(data: &[u8], limit: usize) -> Vec<u8> {
 struct Source<'m, 'a> {
     member: &'m Member<'a>,
     data_start: u64,
+    /// The member's first compressed bytes, fetched with its local header.
+    head: &'m [u8],
 }
 
 impl Source<'_, '_> {
@@ -201,6 +215,19 @@ impl Source<'_, '_> {
         let lead = KNOWN_LEAD.min(offset);
         for _ in 0..TRIES {
             let tail = Tail::decode(&compressed, entry.size)?;
+            crate::diag::debug(format_args!(
+                "{}: tail from compressed {from}: {}",
+                entry.name,
+                match &tail {
+                    None => "no block found".to_string(),
+                    Some(t) => format!(
+                        "decoded from {} (dynamic at {offset}), {} unknown runs, first {:?}",
+                        t.start,
+                        t.unknown.len(),
+                        t.unknown.first()
+                    ),
+                }
+            ));
             if tail
                 .as_ref()
                 .is_some_and(|t| t.known(offset, size).is_some())
@@ -233,6 +260,47 @@ impl Source<'_, '_> {
         Ok(None)
     }
 
+    /// Everything from the start: the dynamic section, its string table and `.gnu.version_r`
+    /// all lie in the first [`EARLY_DYNAMIC_MAX`] bytes.
+    async fn from_start(
+        &self,
+        layout: &sparse_elf::Layout,
+        fetched: &mut u64,
+    ) -> Result<Option<Option<ElfInfo>>, String> {
+        let entry = self.member.entry;
+        let (offset, size) = layout.dynamic.unwrap_or_default();
+        let mut compressed = self.head.to_vec();
+        let Some(mut start) = self
+            .inflated_prefix(&mut compressed, offset + size, fetched)
+            .await?
+        else {
+            return Ok(whole(entry, "the start did not inflate that far"));
+        };
+        let Some(dynamic) = Dynamic::parse(&start[offset as usize..(offset + size) as usize])
+        else {
+            return Ok(whole(entry, "no valid dynamic section"));
+        };
+        let Some(wanted) = dynamic.wanted(layout, entry.size) else {
+            return Ok(whole(entry, "no valid dynamic section"));
+        };
+        let end = wanted.iter().map(|(o, l)| o + l).max().unwrap_or(0);
+        if end > EARLY_DYNAMIC_MAX {
+            return Ok(whole(entry, "the string table is far from the start"));
+        }
+        if end > start.len() as u64 {
+            match self.inflated_prefix(&mut compressed, end, fetched).await? {
+                Some(longer) => start = longer,
+                None => return Ok(whole(entry, "the start did not inflate that far")),
+            }
+        }
+        let mut pieces = Pieces::new(entry.size);
+        pieces.add(0, start);
+        match sparse_elf::inspect(layout, &dynamic, &pieces) {
+            Ok(info) => Ok(Some(Some(info))),
+            Err(err) => Ok(whole(entry, &err.to_string())),
+        }
+    }
+
     /// Ranges near the start, inflated from the member's first byte up to the last of them.
     async fn prefix_pieces(
         &self,
@@ -240,27 +308,43 @@ impl Source<'_, '_> {
         fetched: &mut u64,
     ) -> Result<Option<Vec<(u64, Vec<u8>)>>, String> {
         let end = ranges.iter().map(|(o, l)| o + l).max().unwrap_or(0);
-        let entry = self.member.entry;
-        // Fetch in growing steps: the ratio at the start of a library is not known in advance.
-        let mut compressed: Vec<u8> = Vec::new();
-        let mut want = (end / 2).max(256 << 10).min(entry.compressed_size);
+        let mut compressed = self.head.to_vec();
+        let Some(out) = self.inflated_prefix(&mut compressed, end, fetched).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            ranges
+                .iter()
+                .map(|&(o, l)| (o, out[o as usize..(o + l) as usize].to_vec()))
+                .collect(),
+        ))
+    }
+
+    /// The member's first `end` bytes, inflated from `compressed` (its first compressed bytes),
+    /// which grows by fetching in doubling steps — the ratio at the start of a library is not
+    /// known in advance. `None` if the member ends first.
+    async fn inflated_prefix(
+        &self,
+        compressed: &mut Vec<u8>,
+        end: u64,
+        fetched: &mut u64,
+    ) -> Result<Option<Vec<u8>>, String> {
+        let total = self.member.entry.compressed_size;
         loop {
-            let have = compressed.len() as u64;
-            let more = fetch(self.member, self.data_start + have, want - have, fetched).await?;
-            compressed.extend_from_slice(&more);
-            let out = inflate_prefix(&compressed, end as usize);
+            let out = inflate_prefix(compressed, end as usize);
             if out.len() as u64 >= end {
-                return Ok(Some(
-                    ranges
-                        .iter()
-                        .map(|&(o, l)| (o, out[o as usize..(o + l) as usize].to_vec()))
-                        .collect(),
-                ));
+                return Ok(Some(out));
             }
-            if want >= entry.compressed_size {
+            let have = compressed.len() as u64;
+            if have >= total {
                 return Ok(None);
             }
-            want = (want * 2).min(entry.compressed_size);
+            let want = (have * 2).max(end / 2).max(256 << 10).min(total);
+            let more = fetch(self.member, self.data_start + have, want - have, fetched).await?;
+            if more.is_empty() {
+                return Ok(None);
+            }
+            compressed.extend_from_slice(&more);
         }
     }
 }
