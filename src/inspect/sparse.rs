@@ -102,7 +102,7 @@ pub async fn read(
     };
     let dynamic_end = dynamic_offset + dynamic_size;
     if dynamic_end <= EARLY_DYNAMIC_MAX && dynamic_end <= entry.size / 4 {
-        return source.from_start(&layout, fetched).await;
+        return source.read_from_start(&layout, fetched).await;
     }
     let Some(tail) = source
         .tail_covering(dynamic_offset, dynamic_size, fetched)
@@ -262,7 +262,7 @@ impl Source<'_, '_> {
 
     /// Everything from the start: the dynamic section, its string table and `.gnu.version_r`
     /// all lie in the first [`EARLY_DYNAMIC_MAX`] bytes.
-    async fn from_start(
+    async fn read_from_start(
         &self,
         layout: &sparse_elf::Layout,
         fetched: &mut u64,
