@@ -44,10 +44,34 @@ const MIN_STEP: f64 = 0.01;
 const KNOWN_LEAD: u64 = 256 << 10;
 /// Tries at reaching further back before giving up and reading the member whole.
 const TRIES: usize = 6;
-/// A dynamic section ending within this many bytes and the first quarter of the file is read
-/// from the start instead: what follows it (a CUDA library's fat binaries, 97% of libcufft) would
-/// cost more to decode than what precedes it. The inflated start is held in memory.
-const EARLY_DYNAMIC_MAX: u64 = 32 << 20;
+/// The start is inflated instead of the tail decoded when its share of the file is below this
+/// share of the tail's: the tail's (symbol tables, a CUDA library's fat binaries) often costs
+/// more per byte, and decoding it may have to step back.
+const START_PREFERENCE: f64 = 0.8;
+/// Compressed bytes fetched per request when inflating the start: what the ratio so far says
+/// is still needed, a little more, within these bounds.
+const PREFIX_PIECE_MIN: u64 = 128 << 10;
+const PREFIX_PIECE_MAX: u64 = 8 << 20;
+
+/// Compressed bytes of tails held in memory at once, in KiB permits: a member larger than this
+/// takes all of them and is decoded alone.
+const TAIL_MEMORY_KIB: u32 = 128 << 10;
+static TAIL_MEMORY: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(TAIL_MEMORY_KIB as usize);
+
+fn tail_permits(compressed_size: u64) -> u32 {
+    (compressed_size / 1024).clamp(1, u64::from(TAIL_MEMORY_KIB)) as u32
+}
+
+/// Whether reading up to the dynamic section from the start looks cheaper than decoding the
+/// tail from it: a CUDA library's dynamic section can sit at 2% of the file, with its fat
+/// binaries after it (libcufft), an unstripped one's at 38%, before its symbol tables (libtriton).
+fn prefers_start(dynamic_offset: u64, dynamic_size: u64, size: u64) -> bool {
+    let size = size.max(1) as f64;
+    let start_share = (dynamic_offset + dynamic_size) as f64 / size;
+    let tail_share = 1.0 - dynamic_offset as f64 / size;
+    start_share < tail_share * START_PREFERENCE
+}
 
 /// Where the member's data is in the wheel.
 pub struct Member<'a> {
@@ -100,8 +124,7 @@ pub async fn read(
         data_start,
         head: head_bytes,
     };
-    let dynamic_end = dynamic_offset + dynamic_size;
-    if dynamic_end <= EARLY_DYNAMIC_MAX && dynamic_end <= entry.size / 4 {
+    if prefers_start(dynamic_offset, dynamic_size, entry.size) {
         return source.read_from_start(&layout, fetched).await;
     }
     let Some(tail) = source
@@ -162,8 +185,10 @@ async fn fetch(
         .await
         .map_err(|e| e.to_string())?;
     *fetched += body.len() as u64;
-    let skip = (offset - start) as usize;
-    Ok(body.get(skip..).unwrap_or_default().to_vec())
+    match (offset - start) as usize {
+        0 => Ok(body),
+        skip => Ok(body.get(skip..).unwrap_or_default().to_vec()),
+    }
 }
 
 /// The offset of the member's compressed data, from its local header.
@@ -202,6 +227,11 @@ impl Source<'_, '_> {
         fetched: &mut u64,
     ) -> Result<Option<Tail>, String> {
         let entry = self.member.entry;
+        // The compressed tail is held in memory while it is decoded: large ones take turns.
+        let _turn = TAIL_MEMORY
+            .acquire_many(tail_permits(entry.compressed_size))
+            .await
+            .map_err(|e| e.to_string())?;
         let csize = entry.compressed_size as f64;
         let after = 1.0 - offset as f64 / entry.size.max(1) as f64;
         let mut from = (csize * (1.0 - after * FIRST_TAIL_GUESS)).max(0.0) as u64;
@@ -213,6 +243,7 @@ impl Source<'_, '_> {
         )
         .await?;
         let lead = KNOWN_LEAD.min(offset);
+        let mut min_step = csize * MIN_STEP;
         for _ in 0..TRIES {
             let tail = Tail::decode(&compressed, entry.size)?;
             crate::diag::debug(format_args!(
@@ -244,7 +275,10 @@ impl Source<'_, '_> {
             if from == 0 {
                 return Ok(None);
             }
-            let step = (missing.0 * missing.1 * STEP_FACTOR).max(csize * MIN_STEP) as u64;
+            // Unknown bytes can persist through chains of copies: each step reaches at least
+            // twice as far back as the last.
+            let step = (missing.0 * missing.1 * STEP_FACTOR).max(min_step) as u64;
+            min_step *= 2.0;
             let new_from = from.saturating_sub(step);
             let mut earlier = fetch(
                 self.member,
@@ -254,14 +288,15 @@ impl Source<'_, '_> {
             )
             .await?;
             earlier.extend_from_slice(&compressed);
+            drop(compressed);
             compressed = earlier;
             from = new_from;
         }
         Ok(None)
     }
 
-    /// Everything from the start: the dynamic section, its string table and `.gnu.version_r`
-    /// all lie in the first [`EARLY_DYNAMIC_MAX`] bytes.
+    /// The start inflated up to the end of the dynamic section; the string table and version
+    /// needs from there too, or from the decoded tail when patchelf has moved them to the end.
     async fn read_from_start(
         &self,
         layout: &sparse_elf::Layout,
@@ -269,32 +304,47 @@ impl Source<'_, '_> {
     ) -> Result<Option<Option<ElfInfo>>, String> {
         let entry = self.member.entry;
         let (offset, size) = layout.dynamic.unwrap_or_default();
-        let mut compressed = self.head.to_vec();
-        let Some(mut start) = self
-            .inflated_prefix(&mut compressed, offset + size, fetched)
+        let end = offset + size;
+        // `.gnu.version_r` is read by a generous fixed length, which may reach past `end`.
+        let Some(start) = self
+            .prefix((end + sparse_elf::VERNEED_READ).min(entry.size), fetched)
             .await?
         else {
             return Ok(whole(entry, "the start did not inflate that far"));
         };
-        let Some(dynamic) = Dynamic::parse(&start[offset as usize..(offset + size) as usize])
-        else {
+        let Some(dynamic) = start.known(offset, size).and_then(|b| Dynamic::parse(&b)) else {
             return Ok(whole(entry, "no valid dynamic section"));
         };
         let Some(wanted) = dynamic.wanted(layout, entry.size) else {
             return Ok(whole(entry, "no valid dynamic section"));
         };
-        let end = wanted.iter().map(|(o, l)| o + l).max().unwrap_or(0);
-        if end > EARLY_DYNAMIC_MAX {
-            return Ok(whole(entry, "the string table is far from the start"));
-        }
-        if end > start.len() as u64 {
-            match self.inflated_prefix(&mut compressed, end, fetched).await? {
-                Some(longer) => start = longer,
-                None => return Ok(whole(entry, "the start did not inflate that far")),
+        let mut pieces = Pieces::new(entry.size);
+        let mut far = Vec::new();
+        for (offset, len) in wanted {
+            match start.known(offset, len) {
+                Some(bytes) => pieces.add(offset, bytes),
+                None => far.push((offset, len)),
             }
         }
-        let mut pieces = Pieces::new(entry.size);
-        pieces.add(0, start);
+        let Some(head) = start.known(0, (64 * 1024).min(end)) else {
+            return Ok(whole(entry, "the start did not inflate that far"));
+        };
+        pieces.add(0, head);
+        drop(start);
+        if let (Some(from), Some(to)) = (
+            far.iter().map(|(o, _)| *o).min(),
+            far.iter().map(|(o, l)| o + l).max(),
+        ) {
+            let Some(tail) = self.tail_covering(from, to - from, fetched).await? else {
+                return Ok(whole(entry, "the string table is not in the decoded tail"));
+            };
+            for (offset, len) in far {
+                match tail.known(offset, len) {
+                    Some(bytes) => pieces.add(offset, bytes),
+                    None => return Ok(whole(entry, "the string table is not in the decoded tail")),
+                }
+            }
+        }
         match sparse_elf::inspect(layout, &dynamic, &pieces) {
             Ok(info) => Ok(Some(Some(info))),
             Err(err) => Ok(whole(entry, &err.to_string())),
@@ -308,44 +358,94 @@ impl Source<'_, '_> {
         fetched: &mut u64,
     ) -> Result<Option<Vec<(u64, Vec<u8>)>>, String> {
         let end = ranges.iter().map(|(o, l)| o + l).max().unwrap_or(0);
-        let mut compressed = self.head.to_vec();
-        let Some(out) = self.inflated_prefix(&mut compressed, end, fetched).await? else {
+        let Some(start) = self.prefix(end, fetched).await? else {
             return Ok(None);
         };
-        Ok(Some(
-            ranges
-                .iter()
-                .map(|&(o, l)| (o, out[o as usize..(o + l) as usize].to_vec()))
-                .collect(),
-        ))
+        Ok(ranges
+            .iter()
+            .map(|&(o, l)| start.known(o, l).map(|bytes| (o, bytes)))
+            .collect())
     }
 
-    /// The member's first `end` bytes, inflated from `compressed` (its first compressed bytes),
-    /// which grows by fetching in doubling steps — the ratio at the start of a library is not
-    /// known in advance. `None` if the member ends first.
-    async fn inflated_prefix(
-        &self,
-        compressed: &mut Vec<u8>,
-        end: u64,
-        fetched: &mut u64,
-    ) -> Result<Option<Vec<u8>>, String> {
+    /// The member's first `end` (or a few more) bytes, inflated into a temporary file from the
+    /// head already fetched and then pieces of at most [`PREFIX_PIECE_MAX`] bytes, so memory
+    /// stays small whatever `end` is. `None` if the member ends first.
+    async fn prefix(&self, end: u64, fetched: &mut u64) -> Result<Option<Tail>, String> {
         let total = self.member.entry.compressed_size;
-        loop {
-            let out = inflate_prefix(compressed, end as usize);
-            if out.len() as u64 >= end {
-                return Ok(Some(out));
-            }
-            let have = compressed.len() as u64;
-            if have >= total {
-                return Ok(None);
-            }
-            let want = (have * 2).max(end / 2).max(256 << 10).min(total);
-            let more = fetch(self.member, self.data_start + have, want - have, fetched).await?;
-            if more.is_empty() {
-                return Ok(None);
-            }
-            compressed.extend_from_slice(&more);
+        let mut writer = PrefixWriter::new(end)?;
+        if writer.feed(self.head)? {
+            return writer.finish().map(Some);
         }
+        let mut have = self.head.len() as u64;
+        while have < total {
+            let len = writer.next_piece().min(total - have);
+            let piece = fetch(self.member, self.data_start + have, len, fetched).await?;
+            if piece.is_empty() {
+                break;
+            }
+            have += piece.len() as u64;
+            if writer.feed(&piece)? {
+                return writer.finish().map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Inflates a member's start into a temporary file until `end` bytes are out.
+struct PrefixWriter {
+    inflater: flate2::Decompress,
+    file: tempfile::NamedTempFile,
+    buffer: Vec<u8>,
+    end: u64,
+}
+
+impl PrefixWriter {
+    fn new(end: u64) -> Result<Self, String> {
+        Ok(PrefixWriter {
+            inflater: flate2::Decompress::new(false),
+            file: tempfile::NamedTempFile::new().map_err(|e| e.to_string())?,
+            buffer: vec![0; 1 << 16],
+            end,
+        })
+    }
+
+    /// Compressed bytes to fetch next: the rest at the ratio seen so far, plus a tenth.
+    fn next_piece(&self) -> u64 {
+        let (read, out) = (self.inflater.total_in(), self.inflater.total_out());
+        let missing = self.end.saturating_sub(out) as f64;
+        let ratio = read as f64 / out.max(1) as f64;
+        ((missing * ratio * 1.1) as u64).clamp(PREFIX_PIECE_MIN, PREFIX_PIECE_MAX)
+    }
+
+    /// Inflate the next compressed bytes; `true` once `end` bytes are out.
+    fn feed(&mut self, mut input: &[u8]) -> Result<bool, String> {
+        while self.inflater.total_out() < self.end {
+            let (before_in, before_out) = (self.inflater.total_in(), self.inflater.total_out());
+            let status = self
+                .inflater
+                .decompress(input, &mut self.buffer, flate2::FlushDecompress::None)
+                .map_err(|e| format!("the member does not inflate: {e}"))?;
+            let consumed = (self.inflater.total_in() - before_in) as usize;
+            let produced = (self.inflater.total_out() - before_out) as usize;
+            self.file
+                .as_file_mut()
+                .write_all(&self.buffer[..produced])
+                .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+            input = &input[consumed..];
+            if status == flate2::Status::StreamEnd || (consumed == 0 && produced == 0) {
+                break;
+            }
+        }
+        Ok(self.inflater.total_out() >= self.end)
+    }
+
+    fn finish(self) -> Result<Tail, String> {
+        Ok(Tail {
+            start: 0,
+            file: self.file,
+            unknown: Vec::new(),
+        })
     }
 }
 
