@@ -22,7 +22,9 @@
 #      Reports go to /dev/null. wheelcheck's exit codes 0 and 1 are answers (1 = some image needs
 #      packages or a build); any other exit code, or a failing uv, is a failed run.
 #   4. prints the date, machine, both versions, wheelcheck's `-v` network line (requests, bytes,
-#      cache hits) for the first cold, warm and offline run of each file, and a table of medians
+#      cache hits) for the first cold, warm and offline run of each file, every cold run's time,
+#      network line and number of retried requests (to tell a network stall from our own time),
+#      and a table of medians
 #      with the ratios wheelcheck/uv. Exits 1 if any run failed.
 #
 # The two tools do different amounts of work: wheelcheck resolves 6 targets and reads the ELF
@@ -106,7 +108,7 @@ WC_ARGS=(--python "$PYTHON_VERSION" --arch amd64 --arch arm64 -v)
 UV_PLATFORM=(--python-platform x86_64-unknown-linux-gnu --python-version "$PYTHON_VERSION"
   --python "$WORK/venv/bin/python")
 
-declare -A MED NETLINE UVLINE
+declare -A MED NETLINE UVLINE COLDRUNS
 for file in "${FILES[@]}"; do
   wc_cold=() wc_warm=() wc_off=() uv_cold=() uv_warm=() uv_off=()
   for run in $(seq 1 "$RUNS"); do
@@ -115,6 +117,8 @@ for file in "${FILES[@]}"; do
     err="$WORK/err.txt"
     time_run t "$err.cold" "0 1" env WHEELCHECK_CACHE_DIR="$cache" "$WHEELCHECK" "$file" "${WC_ARGS[@]}"
     wc_cold+=("$t")
+    # Every cold run's network line and retries, so that an outlier can be told apart.
+    COLDRUNS[$file]+="    run $run: ${t} s, $(grep -m1 '^network:' "$err.cold" || echo "(no network line)"), $(grep -c 'trying again' "$err.cold" || true) retried"$'\n'
     time_run t "$err.warm" "0 1" env WHEELCHECK_CACHE_DIR="$cache" "$WHEELCHECK" "$file" "${WC_ARGS[@]}"
     wc_warm+=("$t")
     time_run t "$err.off" "0 1" env WHEELCHECK_CACHE_DIR="$cache" "$WHEELCHECK" "$file" "${WC_ARGS[@]}" --offline
@@ -171,6 +175,8 @@ for file in "${FILES[@]}"; do
   echo "                            warm    ${UVLINE[$file.uvwarm]}"
   echo "                            offline ${UVLINE[$file.uvoff]}"
   echo "  all runs (s): ${MED[$file.runs]}"
+  echo "  wheelcheck cold runs:"
+  printf "%s" "${COLDRUNS[$file]}"
 done
 echo
 printf '%-42s %-11s %8s %8s %8s %13s %13s\n' file tool cold warm offline "cold wc/uv" "warm wc/uv"
