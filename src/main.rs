@@ -1,8 +1,3 @@
-/// mimalloc: the run makes hundreds of thousands of small allocations (index pages, file names,
-/// candidates); with glibc's allocator a warm run spent a fifth of its time in page faults.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let args = wheelcheck::cli::Args::parse_command_line();
     let code = match wheelcheck::app::run(args) {
