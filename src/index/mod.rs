@@ -268,11 +268,14 @@ impl Index {
             None => {
                 let page = self.http.get(&url, simple::ACCEPT).await?;
                 // Links are relative to where the page really is, after redirects. Cached only
-                // once it parses (a broken answer is asked for again next run), and only when it
-                // was not redirected (the cache keeps no base URL).
+                // once it parses (a broken answer is asked for again next run), only when it was
+                // not redirected (the cache keeps no base URL), and as read: the files a Linux
+                // image could use, with absolute URLs.
                 let files = parse(&page.body, &page.content_type, &page.url)?;
                 if page.url == url {
-                    self.cache.put_page(&key, &page.body, &page.content_type);
+                    let parsed = simple::encode_parsed(&files);
+                    self.cache
+                        .put_page(&key, &parsed, simple::PARSED_MEDIA_TYPE);
                 }
                 return Ok(files);
             }

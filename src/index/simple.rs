@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use url::Url;
 
@@ -49,7 +49,9 @@ pub fn parse_page(
         message,
     };
     let text = std::str::from_utf8(body).map_err(|_| error("page is not UTF-8".into()))?;
-    if content_type.contains("json") {
+    if content_type == PARSED_MEDIA_TYPE {
+        decode_parsed(text).map_err(|e| error(format!("invalid cached page: {e}")))
+    } else if content_type.contains("json") {
         parse_json(text, base).map_err(|e| error(format!("invalid JSON simple-API page: {e}")))
     } else if content_type.contains("html") || text.trim_start().starts_with('<') {
         Ok(parse_html(text, base))
@@ -259,6 +261,98 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_else(|| text.to_string())
 }
 
+/// The media type of a page stored already read: the files a Linux image could use, in
+/// [`ParsedPage`]'s form. A warm run reads it instead of scanning the index's whole page again
+/// (most of a large project's files are for Windows and macOS).
+pub const PARSED_MEDIA_TYPE: &str = "application/x-wheelcheck-files.v1+json";
+
+/// A page's files as [`parse_page`] gave them; Requires-Python texts are listed once.
+#[derive(Serialize, Deserialize)]
+struct ParsedPage<'a> {
+    #[serde(borrow)]
+    requires_python: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    files: Vec<ParsedFile<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ParsedFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(borrow)]
+    sha256: Option<Cow<'a, str>>,
+    /// Index into `requires_python`.
+    requires_python: Option<usize>,
+    #[serde(borrow)]
+    yanked: Option<Cow<'a, str>>,
+    size: Option<u64>,
+    has_metadata_file: bool,
+    #[serde(borrow)]
+    metadata_sha256: Option<Cow<'a, str>>,
+}
+
+/// `files` in the form [`parse_page`] reads back under [`PARSED_MEDIA_TYPE`].
+pub fn encode_parsed(files: &[IndexFile]) -> Vec<u8> {
+    let mut texts: Vec<String> = Vec::new();
+    let mut text_index: HashMap<String, usize> = HashMap::new();
+    let files = files
+        .iter()
+        .map(|file| ParsedFile {
+            filename: Cow::Borrowed(&file.filename),
+            url: Cow::Borrowed(file.url.as_str()),
+            sha256: file.sha256.as_deref().map(Cow::Borrowed),
+            requires_python: file.requires_python.as_ref().map(|specifiers| {
+                let text = specifiers.to_string();
+                *text_index.entry(text.clone()).or_insert_with(|| {
+                    texts.push(text);
+                    texts.len() - 1
+                })
+            }),
+            yanked: file.yanked.as_deref().map(Cow::Borrowed),
+            size: file.size,
+            has_metadata_file: file.has_metadata_file,
+            metadata_sha256: file.metadata_sha256.as_deref().map(Cow::Borrowed),
+        })
+        .collect();
+    let page = ParsedPage {
+        requires_python: texts.into_iter().map(Cow::Owned).collect(),
+        files,
+    };
+    serde_json::to_vec(&page).expect("a page serializes")
+}
+
+fn decode_parsed(text: &str) -> Result<Vec<IndexFile>, String> {
+    let page: ParsedPage = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let specifiers: Vec<Option<VersionSpecifiers>> = page
+        .requires_python
+        .iter()
+        .map(|text| parse_requires_python(Some(text)))
+        .collect();
+    page.files
+        .into_iter()
+        .map(|file| {
+            Ok(IndexFile {
+                url: Url::parse(&file.url).map_err(|e| format!("{}: {e}", file.url))?,
+                filename: file.filename.into_owned(),
+                sha256: file.sha256.map(Cow::into_owned),
+                requires_python: match file.requires_python {
+                    Some(i) => specifiers
+                        .get(i)
+                        .ok_or("bad Requires-Python index")?
+                        .clone(),
+                    None => None,
+                },
+                yanked: file.yanked.map(Cow::into_owned),
+                size: file.size,
+                has_metadata_file: file.has_metadata_file,
+                metadata_sha256: file.metadata_sha256.map(Cow::into_owned),
+            })
+        })
+        .collect()
+}
+
 fn parse_requires_python(value: Option<&str>) -> Option<VersionSpecifiers> {
     let value = value?.trim();
     if value.is_empty() {
@@ -270,6 +364,29 @@ fn parse_requires_python(value: Option<&str>) -> Option<VersionSpecifiers> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_stored_parsed_reads_back_the_same_files() {
+        let base = Url::parse("https://index.example/simple/demo/").unwrap();
+        let page = r#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
+            {"filename": "demo-1.0-py3-none-any.whl", "url": "../../files/demo-1.0-py3-none-any.whl",
+             "hashes": {"sha256": "AB12"}, "requires-python": ">=3.9, <4", "yanked": "broken",
+             "size": 10, "core-metadata": {"sha256": "cd34"}},
+            {"filename": "demo-1.0-cp312-cp312-win_amd64.whl", "url": "w.whl", "hashes": {}},
+            {"filename": "demo-1.0.tar.gz", "url": "https://other.example/demo-1.0.tar.gz",
+             "hashes": {}, "requires-python": "not a specifier", "yanked": true},
+            {"filename": "demo-0.9.tar.gz", "url": "d.tar.gz", "hashes": {}, "requires-python": ">=3.9, <4"}
+        ]}"#;
+        let files = parse_page(page.as_bytes(), JSON_MEDIA_TYPE, &base).unwrap();
+        assert_eq!(files.len(), 3, "the Windows wheel is dropped");
+        let stored = encode_parsed(&files);
+        let read = parse_page(&stored, PARSED_MEDIA_TYPE, &base).unwrap();
+        assert_eq!(read, files);
+        assert_eq!(read[0].yanked.as_deref(), Some("broken"));
+        assert_eq!(read[1].yanked.as_deref(), Some(""));
+        assert!(read[1].requires_python.is_none());
+        assert!(parse_page(b"{\"files\": 3}", PARSED_MEDIA_TYPE, &base).is_err());
+    }
 
     fn base() -> Url {
         Url::parse("https://index.example/simple/demo/").unwrap()
