@@ -335,6 +335,7 @@ impl HttpClient {
             .connect_timeout(CONNECT_TIMEOUT.min(limits.timeout))
             .read_timeout(IDLE_TIMEOUT.min(limits.timeout))
             .pool_max_idle_per_host(16)
+            .dns_resolver(super::dns::CachingResolver::default())
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(HttpClient {

@@ -22,6 +22,7 @@
 
 pub mod activity;
 pub mod cache;
+pub mod dns;
 pub mod http;
 pub mod remote;
 pub mod simple;
