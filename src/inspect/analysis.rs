@@ -60,6 +60,11 @@ fn is_text_name(base: &str) -> bool {
     .any(|ext| base.ends_with(ext))
 }
 
+/// ELF members read at once across all wheels: each holds buffers of a few MiB (a range being
+/// fetched, a window of a tail being decoded), and a large install set has hundreds of members.
+/// Eight streams keep the network busy on the machines measured.
+static MEMBER_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
 pub async fn analyze(
     http: &HttpClient,
     url: &Url,
@@ -69,6 +74,7 @@ pub async fn analyze(
     let candidates = elf_candidates(entries);
     let results: Vec<Result<(Option<ElfMember>, u64), String>> = futures::stream::iter(candidates)
         .map(|entry| async move {
+            let _turn = MEMBER_READS.acquire().await.map_err(|e| e.to_string())?;
             let result = read_member(http, url, total, entry).await;
             if let Ok((_, fetched)) = &result {
                 crate::diag::debug(format_args!(

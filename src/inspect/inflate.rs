@@ -181,7 +181,16 @@ struct Output<'s> {
     sink: &'s mut dyn FnMut(&[u16]),
 }
 
-impl Output<'_> {
+impl<'s> Output<'s> {
+    fn new(sink: &'s mut dyn FnMut(&[u16])) -> Self {
+        Output {
+            history: vec![UNKNOWN; WINDOW],
+            produced: 0,
+            pending: Vec::with_capacity(1 << 16),
+            sink,
+        }
+    }
+
     fn push(&mut self, value: u16) {
         self.history[(self.produced as usize) & (WINDOW - 1)] = value;
         self.produced += 1;
@@ -219,6 +228,52 @@ pub fn decode_from(
     decode_blocks(data, start, usize::MAX, sink)
 }
 
+/// Compressed bytes too many to hold at once (a 150 MB tail), handed to [`decode_windowed`] a
+/// window at a time.
+pub trait Window {
+    /// The stream's bytes from byte `from` on — at least [`Window::LOOKAHEAD`] of them, or all
+    /// that are left — and whether they reach the end of the stream.
+    fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)>;
+}
+
+impl dyn Window + '_ {
+    /// No deflate block of a real encoder comes near this many compressed bytes (zlib's hold at
+    /// most 64 Ki symbols); a longer one makes the decoding fail rather than be held whole.
+    pub const LOOKAHEAD: usize = 1 << 20;
+}
+
+/// [`decode_from`] over a [`Window`]: only a window of the compressed bytes is held at a time.
+pub fn decode_windowed(
+    source: &mut dyn Window,
+    start: usize,
+    sink: &mut dyn FnMut(&[u16]),
+) -> Result<u64, InflateError> {
+    let mut out = Output::new(sink);
+    let mut pos = start;
+    loop {
+        let first = pos / 8;
+        let (data, whole_rest) = source
+            .bytes_from(first)
+            .map_err(|_| InflateError::Invalid("the compressed bytes cannot be read"))?;
+        let mut bits = Bits {
+            data,
+            pos: pos - first * 8,
+        };
+        let last = match decode_block(&mut bits, &mut out) {
+            Err(InflateError::Truncated) if !whole_rest => {
+                return Err(InflateError::Invalid("a block longer than the window"));
+            }
+            result => result?,
+        };
+        pos = first * 8 + bits.pos;
+        if last {
+            break;
+        }
+    }
+    out.flush();
+    Ok(out.produced)
+}
+
 /// Decode at most `max_blocks` blocks (fewer if the stream ends first).
 fn decode_blocks(
     data: &[u8],
@@ -227,32 +282,32 @@ fn decode_blocks(
     sink: &mut dyn FnMut(&[u16]),
 ) -> Result<u64, InflateError> {
     let mut bits = Bits { data, pos: start };
-    let mut out = Output {
-        history: vec![UNKNOWN; WINDOW],
-        produced: 0,
-        pending: Vec::with_capacity(1 << 16),
-        sink,
-    };
+    let mut out = Output::new(sink);
     for _ in 0..max_blocks {
-        let last = bits.bits(1)? == 1;
-        match bits.bits(2)? {
-            0 => stored(&mut bits, &mut out)?,
-            1 => {
-                let (lit, dist) = fixed_codes();
-                codes(&mut bits, &mut out, &lit, &dist)?;
-            }
-            2 => {
-                let (lit, dist) = dynamic_codes(&mut bits)?;
-                codes(&mut bits, &mut out, &lit, &dist)?;
-            }
-            _ => return Err(InflateError::Invalid("block type 3")),
-        }
-        if last {
+        if decode_block(&mut bits, &mut out)? {
             break;
         }
     }
     out.flush();
     Ok(out.produced)
+}
+
+/// One block; `true` if it is the stream's last.
+fn decode_block(bits: &mut Bits, out: &mut Output) -> Result<bool, InflateError> {
+    let last = bits.bits(1)? == 1;
+    match bits.bits(2)? {
+        0 => stored(bits, out)?,
+        1 => {
+            let (lit, dist) = fixed_codes();
+            codes(bits, out, &lit, &dist)?;
+        }
+        2 => {
+            let (lit, dist) = dynamic_codes(bits)?;
+            codes(bits, out, &lit, &dist)?;
+        }
+        _ => return Err(InflateError::Invalid("block type 3")),
+    }
+    Ok(last)
 }
 
 /// The first bit at or after `from` (and before `until`) where a dynamic-Huffman block starts
@@ -500,6 +555,51 @@ mod tests {
             *self.bytes.last_mut().unwrap() |= (bit as u8) << (self.used % 8);
             self.used += 1;
         }
+    }
+
+    /// A window over a slice that hands out at most `len` bytes at a time.
+    struct Slices<'a> {
+        data: &'a [u8],
+        len: usize,
+        calls: usize,
+    }
+
+    impl Window for Slices<'_> {
+        fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)> {
+            self.calls += 1;
+            let end = (from + self.len).min(self.data.len());
+            Ok((&self.data[from.min(end)..end], end == self.data.len()))
+        }
+    }
+
+    #[test]
+    fn a_windowed_decode_gives_what_the_slice_decode_gives() {
+        let original = sample(3_000_000);
+        let compressed = deflate(&original);
+        let start = find_block(&compressed, compressed.len() * 4, compressed.len() * 8).unwrap();
+        let whole = decode_all(&compressed, start).unwrap();
+        let mut windows = Slices {
+            data: &compressed,
+            len: <dyn Window>::LOOKAHEAD,
+            calls: 0,
+        };
+        let mut out = Vec::new();
+        let produced =
+            decode_windowed(&mut windows, start, &mut |c| out.extend_from_slice(c)).unwrap();
+        assert_eq!(produced as usize, whole.len());
+        assert_eq!(out, whole);
+        assert!(windows.calls > 1, "one window per block");
+
+        // A window shorter than a block, with more of the stream after it, is an error.
+        let mut short = Slices {
+            data: &compressed,
+            len: 1000,
+            calls: 0,
+        };
+        assert_eq!(
+            decode_windowed(&mut short, start, &mut |_| {}).map_err(|e| e.to_string()),
+            Err("invalid deflate data: a block longer than the window".to_string())
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::io::Write;
 use url::Url;
 
 use super::elf::{ElfError, ElfInfo};
-use super::inflate::{self, UNKNOWN};
+use super::inflate::{self, UNKNOWN, Window as _};
 use super::sparse_elf::{self, Dynamic, Pieces};
 use crate::index::http::HttpClient;
 use crate::inspect::zipdir::ZipEntry;
@@ -51,17 +51,7 @@ const START_PREFERENCE: f64 = 0.8;
 /// Compressed bytes fetched per request when inflating the start: what the ratio so far says
 /// is still needed, a little more, within these bounds.
 const PREFIX_PIECE_MIN: u64 = 128 << 10;
-const PREFIX_PIECE_MAX: u64 = 8 << 20;
-
-/// Compressed bytes of tails held in memory at once, in KiB permits: a member larger than this
-/// takes all of them and is decoded alone.
-const TAIL_MEMORY_KIB: u32 = 128 << 10;
-static TAIL_MEMORY: tokio::sync::Semaphore =
-    tokio::sync::Semaphore::const_new(TAIL_MEMORY_KIB as usize);
-
-fn tail_permits(compressed_size: u64) -> u32 {
-    (compressed_size / 1024).clamp(1, u64::from(TAIL_MEMORY_KIB)) as u32
-}
+const PREFIX_PIECE_MAX: u64 = 4 << 20;
 
 /// Whether reading up to the dynamic section from the start looks cheaper than decoding the
 /// tail from it: a CUDA library's dynamic section can sit at 2% of the file, with its fat
@@ -227,25 +217,16 @@ impl Source<'_, '_> {
         fetched: &mut u64,
     ) -> Result<Option<Tail>, String> {
         let entry = self.member.entry;
-        // The compressed tail is held in memory while it is decoded: large ones take turns.
-        let _turn = TAIL_MEMORY
-            .acquire_many(tail_permits(entry.compressed_size))
-            .await
-            .map_err(|e| e.to_string())?;
         let csize = entry.compressed_size as f64;
         let after = 1.0 - offset as f64 / entry.size.max(1) as f64;
         let mut from = (csize * (1.0 - after * FIRST_TAIL_GUESS)).max(0.0) as u64;
-        let mut compressed = fetch(
-            self.member,
-            self.data_start + from,
-            entry.compressed_size - from,
-            fetched,
-        )
-        .await?;
+        let compressed = CompressedFile::new(entry.compressed_size)?;
+        self.fetch_into(&compressed, from, entry.compressed_size - from, fetched)
+            .await?;
         let lead = KNOWN_LEAD.min(offset);
         let mut min_step = csize * MIN_STEP;
         for _ in 0..TRIES {
-            let tail = Tail::decode(&compressed, entry.size)?;
+            let tail = Tail::decode(&mut compressed.window_from(from), entry.size)?;
             crate::diag::debug(format_args!(
                 "{}: tail from compressed {from}: {}",
                 entry.name,
@@ -269,7 +250,7 @@ impl Source<'_, '_> {
             let missing = tail.as_ref().map_or((0.0, 0.0), |t| {
                 (
                     (t.start + lead).saturating_sub(offset) as f64,
-                    compressed.len() as f64 / (entry.size - t.start).max(1) as f64,
+                    (entry.compressed_size - from) as f64 / (entry.size - t.start).max(1) as f64,
                 )
             });
             if from == 0 {
@@ -280,19 +261,33 @@ impl Source<'_, '_> {
             let step = (missing.0 * missing.1 * STEP_FACTOR).max(min_step) as u64;
             min_step *= 2.0;
             let new_from = from.saturating_sub(step);
-            let mut earlier = fetch(
-                self.member,
-                self.data_start + new_from,
-                from - new_from,
-                fetched,
-            )
-            .await?;
-            earlier.extend_from_slice(&compressed);
-            drop(compressed);
-            compressed = earlier;
+            self.fetch_into(&compressed, new_from, from - new_from, fetched)
+                .await?;
             from = new_from;
         }
         Ok(None)
+    }
+
+    /// Fetch `len` bytes of the member's compressed data at `offset` into `file`, in pieces of
+    /// at most [`PREFIX_PIECE_MAX`] bytes.
+    async fn fetch_into(
+        &self,
+        file: &CompressedFile,
+        offset: u64,
+        len: u64,
+        fetched: &mut u64,
+    ) -> Result<(), String> {
+        let mut done = 0;
+        while done < len {
+            let piece = (len - done).min(PREFIX_PIECE_MAX);
+            let bytes = fetch(self.member, self.data_start + offset + done, piece, fetched).await?;
+            if bytes.len() as u64 != piece {
+                return Err(format!("{}: short range read", self.member.entry.name));
+            }
+            file.write_at(offset + done, &bytes)?;
+            done += piece;
+        }
+        Ok(())
     }
 
     /// The start inflated up to the end of the dynamic section; the string table and version
@@ -449,6 +444,70 @@ impl PrefixWriter {
     }
 }
 
+/// A member's compressed data, as far as fetched, in a temporary file at its own offsets (what
+/// was not fetched is a hole): a tail of hundreds of megabytes is decoded without being held in
+/// memory.
+struct CompressedFile {
+    file: std::fs::File,
+    size: u64,
+}
+
+impl CompressedFile {
+    fn new(size: u64) -> Result<Self, String> {
+        let file =
+            tempfile::tempfile().map_err(|e| format!("cannot make a temporary file: {e}"))?;
+        Ok(CompressedFile { file, size })
+    }
+
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), String> {
+        use std::os::unix::fs::FileExt;
+        self.file
+            .write_all_at(bytes, offset)
+            .map_err(|e| format!("cannot write a temporary file: {e}"))
+    }
+
+    /// The data from `from` to the end, read a window at a time.
+    fn window_from(&self, from: u64) -> FileWindow<'_> {
+        FileWindow {
+            file: self,
+            from,
+            buffer: Vec::new(),
+            buffered_at: 0,
+        }
+    }
+}
+
+/// [`inflate::Window`] over a [`CompressedFile`] from an offset: reads twice the lookahead at
+/// a time, so each refill serves many blocks.
+struct FileWindow<'f> {
+    file: &'f CompressedFile,
+    from: u64,
+    buffer: Vec<u8>,
+    /// Where `buffer` starts, counted from `from`.
+    buffered_at: usize,
+}
+
+impl inflate::Window for FileWindow<'_> {
+    fn bytes_from(&mut self, at: usize) -> std::io::Result<(&[u8], bool)> {
+        use std::os::unix::fs::FileExt;
+        let lookahead = <dyn inflate::Window>::LOOKAHEAD;
+        let available = (self.file.size - self.from) as usize;
+        let at = at.min(available);
+        let wanted_end = (at + lookahead).min(available);
+        let buffered_end = self.buffered_at + self.buffer.len();
+        if at < self.buffered_at || wanted_end > buffered_end || self.buffer.is_empty() {
+            let len = (2 * lookahead).min(available - at);
+            self.buffer.resize(len, 0);
+            self.file
+                .file
+                .read_exact_at(&mut self.buffer, self.from + at as u64)?;
+            self.buffered_at = at;
+        }
+        let end = self.buffered_at + self.buffer.len();
+        Ok((&self.buffer[at - self.buffered_at..], end == available))
+    }
+}
+
 /// A member's tail, decoded to a temporary file; unknown bytes are listed, not stored.
 struct Tail {
     /// The offset in the member of the first decoded byte.
@@ -460,9 +519,10 @@ struct Tail {
 
 impl Tail {
     /// Find a block in the first part of `compressed` and decode from it to the end.
-    fn decode(compressed: &[u8], size: u64) -> Result<Option<Tail>, String> {
-        let search_end = (compressed.len() * 8).min(8 << 20);
-        let Some(block) = inflate::find_block(compressed, 0, search_end) else {
+    fn decode(compressed: &mut FileWindow<'_>, size: u64) -> Result<Option<Tail>, String> {
+        let first = compressed.bytes_from(0).map_err(|e| e.to_string())?.0;
+        let search_end = (first.len() * 8).min(8 << 20);
+        let Some(block) = inflate::find_block(first, 0, search_end) else {
             return Ok(None);
         };
         let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
@@ -471,7 +531,7 @@ impl Tail {
         let mut position = 0u64;
         let mut bytes = Vec::with_capacity(1 << 16);
         let mut failed = None;
-        let decoded = inflate::decode_from(compressed, block, &mut |chunk| {
+        let decoded = inflate::decode_windowed(compressed, block, &mut |chunk| {
             bytes.clear();
             for &value in chunk {
                 if value == UNKNOWN {
