@@ -3,11 +3,13 @@
 //! What a shared object needs is in four places: the header and program headers (at the start),
 //! the dynamic section (typically 70–85% into the file, before the symbol tables), and the
 //! dynamic string table and `.gnu.version_r` (in the first few percent, or at the very end when
-//! patchelf has rewritten the file, as auditwheel does). The start is inflated as usual, from
-//! the member's first byte, only as far as needed. The dynamic section is reached by decoding
-//! the member's *tail* from a deflate block found in the middle ([`super::inflate`]): decoding
-//! runs to the member's end, so the offset of every decoded byte is exact. The tail is decoded
-//! into a temporary file, so memory stays small whatever the size.
+//! patchelf has rewritten the file, as auditwheel does) — though a CUDA library's dynamic
+//! section can sit at 2% with its fat binaries after it. The program headers say where it is,
+//! and the cheaper way is taken ([`prefers_start`]): inflating the start, from the member's
+//! first byte, only as far as needed; or decoding the member's *tail* from a deflate block found
+//! in the middle ([`super::inflate`]), which runs to the member's end, so the offset of every
+//! decoded byte is exact. Compressed and decoded bytes go to temporary files and are read a
+//! window at a time, so memory stays small whatever the size.
 //!
 //! Anything unexpected — no block found, the dynamic section not reached or depending on bytes
 //! before the decoding started, pieces in the middle of the file, a 32-bit or big-endian file —
@@ -48,10 +50,10 @@ const TRIES: usize = 6;
 /// share of the tail's: the tail's (symbol tables, a CUDA library's fat binaries) often costs
 /// more per byte, and decoding it may have to step back.
 const START_PREFERENCE: f64 = 0.8;
-/// Compressed bytes fetched per request when inflating the start: what the ratio so far says
-/// is still needed, a little more, within these bounds.
-const PREFIX_PIECE_MIN: u64 = 128 << 10;
-const PREFIX_PIECE_MAX: u64 = 4 << 20;
+/// Compressed bytes fetched per request: for the start, what the ratio so far says is still
+/// needed, a little more, within these bounds; for a tail, pieces of the most.
+const FETCH_PIECE_MIN: u64 = 128 << 10;
+const FETCH_PIECE_MAX: u64 = 4 << 20;
 
 /// Whether reading up to the dynamic section from the start looks cheaper than decoding the
 /// tail from it: a CUDA library's dynamic section can sit at 2% of the file, with its fat
@@ -269,7 +271,7 @@ impl Source<'_, '_> {
     }
 
     /// Fetch `len` bytes of the member's compressed data at `offset` into `file`, in pieces of
-    /// at most [`PREFIX_PIECE_MAX`] bytes.
+    /// at most [`FETCH_PIECE_MAX`] bytes.
     async fn fetch_into(
         &self,
         file: &CompressedFile,
@@ -279,7 +281,7 @@ impl Source<'_, '_> {
     ) -> Result<(), String> {
         let mut done = 0;
         while done < len {
-            let piece = (len - done).min(PREFIX_PIECE_MAX);
+            let piece = (len - done).min(FETCH_PIECE_MAX);
             let bytes = fetch(self.member, self.data_start + offset + done, piece, fetched).await?;
             if bytes.len() as u64 != piece {
                 return Err(format!("{}: short range read", self.member.entry.name));
@@ -363,7 +365,7 @@ impl Source<'_, '_> {
     }
 
     /// The member's first `end` (or a few more) bytes, inflated into a temporary file from the
-    /// head already fetched and then pieces of at most [`PREFIX_PIECE_MAX`] bytes, so memory
+    /// head already fetched and then pieces of at most [`FETCH_PIECE_MAX`] bytes, so memory
     /// stays small whatever `end` is. `None` if the member ends first.
     async fn prefix(&self, end: u64, fetched: &mut u64) -> Result<Option<Tail>, String> {
         let total = self.member.entry.compressed_size;
@@ -410,7 +412,7 @@ impl PrefixWriter {
         let (read, out) = (self.inflater.total_in(), self.inflater.total_out());
         let missing = self.end.saturating_sub(out) as f64;
         let ratio = read as f64 / out.max(1) as f64;
-        ((missing * ratio * 1.1) as u64).clamp(PREFIX_PIECE_MIN, PREFIX_PIECE_MAX)
+        ((missing * ratio * 1.1) as u64).clamp(FETCH_PIECE_MIN, FETCH_PIECE_MAX)
     }
 
     /// Inflate the next compressed bytes; `true` once `end` bytes are out.
