@@ -262,7 +262,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The media type of a page stored already read: the files a Linux image could use, in
-/// [`ParsedPage`]'s form. A warm run reads it instead of scanning the index's whole page again
+/// `ParsedPage`'s form. A warm run reads it instead of scanning the index's whole page again
 /// (most of a large project's files are for Windows and macOS).
 pub const PARSED_MEDIA_TYPE: &str = "application/x-wheelcheck-files.v1+json";
 

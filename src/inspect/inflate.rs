@@ -231,7 +231,7 @@ pub fn decode_from(
 /// Compressed bytes too many to hold at once (a 150 MB tail), handed to [`decode_windowed`] a
 /// window at a time.
 pub trait Window {
-    /// The stream's bytes from byte `from` on — at least [`Window::LOOKAHEAD`] of them, or all
+    /// The stream's bytes from byte `from` on — at least `LOOKAHEAD` of them, or all
     /// that are left — and whether they reach the end of the stream.
     fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)>;
 }

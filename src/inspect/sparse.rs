@@ -5,7 +5,7 @@
 //! dynamic string table and `.gnu.version_r` (in the first few percent, or at the very end when
 //! patchelf has rewritten the file, as auditwheel does) — though a CUDA library's dynamic
 //! section can sit at 2% with its fat binaries after it. The program headers say where it is,
-//! and the cheaper way is taken ([`prefers_start`]): inflating the start, from the member's
+//! and the cheaper way is taken (`prefers_start`): inflating the start, from the member's
 //! first byte, only as far as needed; or decoding the member's *tail* from a deflate block found
 //! in the middle ([`super::inflate`]), which runs to the member's end, so the offset of every
 //! decoded byte is exact. Compressed and decoded bytes go to temporary files and are read a
