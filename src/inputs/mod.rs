@@ -85,6 +85,28 @@ pub struct Loaded {
     pub locked: Option<Locked>,
 }
 
+#[cfg(test)]
+impl Selection {
+    pub fn of(extras: &[&str], groups: &[&str]) -> Selection {
+        Selection {
+            extras: extras.iter().map(|s| s.to_string()).collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Loaded {
+    /// Each requirement as `text:line`, for assertions.
+    pub fn lines(&self) -> Vec<String> {
+        self.parsed
+            .requirements
+            .iter()
+            .map(|e| format!("{}:{}", e.text, e.source.line))
+            .collect()
+    }
+}
+
 /// Reads one input file of any kind. Errors are the user's to fix and name the file (and the
 /// line when there is one).
 pub fn load(

@@ -202,24 +202,15 @@ mod tests {
 "#;
 
     fn run(groups: &[&str]) -> Result<Loaded, String> {
-        let selection = Selection {
-            extras: Vec::new(),
-            groups: groups.iter().map(|s| s.to_string()).collect(),
-        };
+        let selection = Selection::of(&[], groups);
         load(Path::new("/app/Pipfile.lock"), PIPFILE_LOCK, &selection)
     }
 
     #[test]
     fn default_packages_with_versions_hashes_markers_and_lines() {
         let loaded = run(&[]).unwrap();
-        let texts: Vec<String> = loaded
-            .parsed
-            .requirements
-            .iter()
-            .map(|e| format!("{}:{}", e.text, e.source.line))
-            .collect();
         assert_eq!(
-            texts,
+            loaded.lines(),
             [
                 "certifi 2024.8.30 (locked) ; python_full_version >= '3.6':19",
                 "mylib (locked):35",

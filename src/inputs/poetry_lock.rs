@@ -573,20 +573,8 @@ content-hash = "abc"
     fn load_in(dir: &Path, lock: &str, extras: &[&str], groups: &[&str]) -> Result<Loaded, String> {
         let path = dir.join("poetry.lock");
         std::fs::write(&path, lock).unwrap();
-        let selection = Selection {
-            extras: extras.iter().map(|s| s.to_string()).collect(),
-            groups: groups.iter().map(|s| s.to_string()).collect(),
-        };
+        let selection = Selection::of(extras, groups);
         load(&path, lock, &selection)
-    }
-
-    fn texts(loaded: &Loaded) -> Vec<String> {
-        loaded
-            .parsed
-            .requirements
-            .iter()
-            .map(|e| format!("{}:{}", e.text, e.source.line))
-            .collect()
     }
 
     #[test]
@@ -594,7 +582,7 @@ content-hash = "abc"
         let dir = tempfile::tempdir().unwrap();
         let loaded = load_in(dir.path(), POETRY_2, &[], &[]).unwrap();
         assert_eq!(
-            texts(&loaded),
+            loaded.lines(),
             [
                 "colorama 0.4.6 (locked) ; platform_system == 'Windows':4",
                 "requests 2.32.3 (locked):42"
@@ -606,7 +594,9 @@ content-hash = "abc"
             loaded.locked.unwrap().files.is_empty(),
             "poetry.lock has no URLs: the index is asked"
         );
-        let dev = texts(&load_in(dir.path(), POETRY_2, &["postgres"], &["dev"]).unwrap());
+        let dev = load_in(dir.path(), POETRY_2, &["postgres"], &["dev"])
+            .unwrap()
+            .lines();
         assert_eq!(dev.len(), 4, "{dev:?}");
         assert!(
             dev[0].contains("sys_platform == 'win32' or platform_system == 'Windows'"),
@@ -685,7 +675,7 @@ content-hash = "abc"
         .unwrap();
         let loaded = load_in(dir.path(), POETRY_1, &[], &[]).unwrap();
         assert_eq!(
-            texts(&loaded),
+            loaded.lines(),
             [
                 "certifi 2024.8.30 (locked) ; sys_platform == 'linux':2",
                 "pysocks 1.7.1 (locked) ; sys_platform == 'linux':12",
@@ -699,7 +689,8 @@ content-hash = "abc"
     fn without_a_pyproject_every_required_package_is_taken_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let loaded = load_in(dir.path(), POETRY_1, &[], &[]).unwrap();
-        let names: Vec<String> = texts(&loaded)
+        let names: Vec<String> = loaded
+            .lines()
             .into_iter()
             .map(|t| t.split(' ').next().unwrap().to_string())
             .collect();

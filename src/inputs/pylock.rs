@@ -312,27 +312,15 @@ directory = { path = '.', editable = true }
 "#;
 
     fn run(extras: &[&str], groups: &[&str]) -> Result<Loaded, String> {
-        let selection = Selection {
-            extras: extras.iter().map(|s| s.to_string()).collect(),
-            groups: groups.iter().map(|s| s.to_string()).collect(),
-        };
+        let selection = Selection::of(extras, groups);
         load(Path::new("/w/pylock.toml"), PYLOCK, &selection)
-    }
-
-    fn texts(loaded: &Loaded) -> Vec<String> {
-        loaded
-            .parsed
-            .requirements
-            .iter()
-            .map(|e| format!("{}:{}", e.text, e.source.line))
-            .collect()
     }
 
     #[test]
     fn packages_keep_their_markers_files_and_requires_python() {
         let loaded = run(&[], &[]).unwrap();
         assert_eq!(
-            texts(&loaded),
+            loaded.lines(),
             [
                 "attrs 25.1.0 (locked):10",
                 "numpy 2.2.3 (locked) ; platform_machine == 'aarch64':18",
@@ -356,7 +344,7 @@ directory = { path = '.', editable = true }
     #[test]
     fn extras_and_groups_decide_list_markers() {
         let loaded = run(&["cli"], &["dev"]).unwrap();
-        let texts = texts(&loaded);
+        let texts = loaded.lines();
         assert!(
             texts.contains(&"click 8.2.0 (locked):30".to_string()),
             "{texts:?}"

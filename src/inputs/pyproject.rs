@@ -289,13 +289,6 @@ dev = [{ include-group = "test" }, "ruff"]
             .collect()
     }
 
-    fn select(extras: &[&str], groups: &[&str]) -> Selection {
-        Selection {
-            extras: extras.iter().map(|s| s.to_string()).collect(),
-            groups: groups.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
     fn run(content: &str, selection: &Selection) -> Result<Loaded, String> {
         load(Path::new("pyproject.toml"), content, selection)
     }
@@ -313,12 +306,12 @@ dev = [{ include-group = "test" }, "ruff"]
 
     #[test]
     fn extras_add_their_groups_and_follow_self_references() {
-        let loaded = run(PYPROJECT, &select(&["postgres"], &[])).unwrap();
+        let loaded = run(PYPROJECT, &Selection::of(&["postgres"], &[])).unwrap();
         assert_eq!(names(&loaded)[2], ("psycopg".to_string(), 15));
-        let all = run(PYPROJECT, &select(&["all"], &[])).unwrap();
+        let all = run(PYPROJECT, &Selection::of(&["all"], &[])).unwrap();
         let found: Vec<String> = names(&all).into_iter().map(|(n, _)| n).collect();
         assert_eq!(found, ["fastapi", "uvicorn", "psycopg", "redis"]);
-        let err = run(PYPROJECT, &select(&["gui"], &[])).unwrap_err();
+        let err = run(PYPROJECT, &Selection::of(&["gui"], &[])).unwrap_err();
         assert_eq!(
             err,
             "--extra gui: pyproject.toml has no such extra; available: Redis, all, postgres"
@@ -327,14 +320,14 @@ dev = [{ include-group = "test" }, "ruff"]
 
     #[test]
     fn dependency_groups_include_each_other() {
-        let loaded = run(PYPROJECT, &select(&[], &["dev"])).unwrap();
+        let loaded = run(PYPROJECT, &Selection::of(&[], &["dev"])).unwrap();
         let found: Vec<(String, usize)> = names(&loaded).into_iter().skip(2).collect();
         assert_eq!(
             found,
             [("pytest".to_string(), 20), ("ruff".to_string(), 21)]
         );
         let cycle = "[project]\nname='a'\n[dependency-groups]\na=[{include-group='b'}]\nb=[{include-group='a'}]\n";
-        let err = run(cycle, &select(&[], &["a"])).unwrap_err();
+        let err = run(cycle, &Selection::of(&[], &["a"])).unwrap_err();
         assert!(err.contains("cycle: a -> b -> a"), "{err}");
     }
 
@@ -361,7 +354,7 @@ dev = [{ include-group = "test" }, "ruff"]
             err.starts_with("pyproject.toml has no [project] table"),
             "{err}"
         );
-        let loaded = run(content, &select(&[], &["lint"])).unwrap();
+        let loaded = run(content, &Selection::of(&[], &["lint"])).unwrap();
         assert_eq!(names(&loaded), [("ruff".to_string(), 4)]);
     }
 

@@ -441,27 +441,15 @@ sdist = { url = "https://files.example/uvloop-0.21.0.tar.gz", hash = "sha256:010
 "#;
 
     fn load_with(extras: &[&str], groups: &[&str]) -> Result<Loaded, String> {
-        let selection = Selection {
-            extras: extras.iter().map(|s| s.to_string()).collect(),
-            groups: groups.iter().map(|s| s.to_string()).collect(),
-        };
+        let selection = Selection::of(extras, groups);
         load(Path::new("/proj/uv.lock"), UV_LOCK, &selection)
-    }
-
-    fn summary(loaded: &Loaded) -> Vec<String> {
-        loaded
-            .parsed
-            .requirements
-            .iter()
-            .map(|e| format!("{}:{}", e.text, e.source.line))
-            .collect()
     }
 
     #[test]
     fn the_install_set_is_what_the_root_reaches_with_markers() {
         let loaded = load_with(&[], &[]).unwrap();
         assert_eq!(
-            summary(&loaded),
+            loaded.lines(),
             [
                 "anyio 4.9.0 (locked):6",
                 "colorama 0.4.6 (locked) ; sys_platform == 'win32':19",
@@ -495,10 +483,10 @@ sdist = { url = "https://files.example/uvloop-0.21.0.tar.gz", hash = "sha256:010
 
     #[test]
     fn extras_and_groups_of_the_root_are_chosen() {
-        let with = summary(&load_with(&["fast"], &["dev"]).unwrap());
+        let with = load_with(&["fast"], &["dev"]).unwrap().lines();
         assert!(with.iter().any(|l| l.starts_with("orjson 3.10.18")));
         assert!(with.iter().any(|l| l.starts_with("pytest 8.4.0")));
-        let without = summary(&load_with(&[], &[]).unwrap());
+        let without = load_with(&[], &[]).unwrap().lines();
         assert!(
             !without
                 .iter()
