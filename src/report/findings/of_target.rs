@@ -340,19 +340,9 @@ fn named_projects(message: &str, context: &Context) -> Vec<String> {
     names
 }
 
-/// A project name as the index compares them: lowercase, runs of `-_.` as one `-`.
+/// A word of a message as a project name: separators at its ends dropped, then PEP 503's form.
 fn normalize(word: &str) -> String {
-    let mut out = String::new();
-    for c in word.trim_matches(['-', '_', '.']).chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    crate::requirements::canonicalize_name(word.trim_matches(['-', '_', '.']))
 }
 
 /// `requirements.txt:3` (the report's form of a line) back into a location.
