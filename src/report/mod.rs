@@ -170,6 +170,35 @@ pub struct PackageReport {
     pub binary_twins: Vec<instead::TwinReport>,
 }
 
+#[cfg(test)]
+impl PackageReport {
+    /// A package with only its name and kind, for tests to fill in.
+    pub fn named(name: &str, kind: Kind) -> PackageReport {
+        PackageReport {
+            name: name.into(),
+            version: None,
+            kind,
+            file: None,
+            url: None,
+            sha256: None,
+            sha256_verified: false,
+            size: None,
+            tag: None,
+            requested: false,
+            binary_only_version: None,
+            reason: None,
+            note: None,
+            required_by: Vec::new(),
+            chain: Vec::new(),
+            lines: Vec::new(),
+            elf: None,
+            choice: None,
+            avoid_build_pin: None,
+            binary_twins: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UnresolvedLine {
     pub source: String,

@@ -131,26 +131,9 @@ mod tests {
 
     fn package(name: &str, requested: bool, required_by: &[&str]) -> PackageReport {
         PackageReport {
-            name: name.into(),
-            version: None,
-            kind: Kind::Wheel,
-            file: None,
-            url: None,
-            sha256: None,
-            sha256_verified: false,
-            size: None,
-            tag: None,
             requested,
-            binary_only_version: None,
-            reason: None,
-            note: None,
             required_by: required_by.iter().map(|s| s.to_string()).collect(),
-            chain: Vec::new(),
-            lines: Vec::new(),
-            elf: None,
-            choice: None,
-            avoid_build_pin: None,
-            binary_twins: Vec::new(),
+            ..PackageReport::named(name, Kind::Wheel)
         }
     }
 

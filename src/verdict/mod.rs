@@ -78,6 +78,23 @@ pub struct TargetVerdict {
     pub notes: Vec<String>,
 }
 
+impl TargetVerdict {
+    /// `verdict` with nothing found yet.
+    pub fn new(verdict: Verdict) -> TargetVerdict {
+        TargetVerdict {
+            verdict,
+            reasons: Vec::new(),
+            missing_sonames: BTreeMap::new(),
+            host_libraries: BTreeMap::new(),
+            system_packages: SystemPackages::default(),
+            built_from_source: Vec::new(),
+            estimated_size_bytes: None,
+            size: SizeEstimate::default(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// An sdist the target builds, with what its `pyproject.toml` asks for to build.
 pub struct SdistBuild {
     pub name: String,
@@ -101,18 +118,12 @@ impl Judge<'_> {
         sdists: &[SdistBuild],
     ) -> TargetVerdict {
         let mut verdict = TargetVerdict {
-            verdict: Verdict::Works,
-            reasons: Vec::new(),
-            missing_sonames: BTreeMap::new(),
             host_libraries: host_libraries(report),
-            system_packages: SystemPackages::default(),
             built_from_source: sdists
                 .iter()
                 .map(|s| format!("{} {}", s.name, s.version))
                 .collect(),
-            estimated_size_bytes: None,
-            size: SizeEstimate::default(),
-            notes: Vec::new(),
+            ..TargetVerdict::new(Verdict::Works)
         };
         let system = match self.system.image(image, arch) {
             Ok(system) => system,

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::*;
 use crate::knowledge::catalog::Catalog;
@@ -6,45 +6,19 @@ use crate::report::{PackageReport, TargetReport};
 use crate::requirements::Source;
 use crate::resolve::{Kind, Outcome};
 use crate::tags::Arch;
-use crate::verdict::{SystemPackages, TargetVerdict};
+use crate::verdict::TargetVerdict;
 
 fn package(name: &str, kind: Kind, chain: &[&str]) -> PackageReport {
     PackageReport {
-        name: name.into(),
         version: Some("1.0".into()),
-        kind,
-        file: None,
-        url: None,
-        sha256: None,
-        sha256_verified: false,
-        size: None,
-        tag: None,
         requested: chain.len() == 1,
-        binary_only_version: None,
-        reason: None,
-        note: None,
-        required_by: Vec::new(),
         chain: chain.iter().map(|s| s.to_string()).collect(),
-        lines: Vec::new(),
-        choice: None,
-        avoid_build_pin: None,
-        binary_twins: Vec::new(),
-        elf: None,
+        ..PackageReport::named(name, kind)
     }
 }
 
 fn verdict(verdict: Verdict) -> TargetVerdict {
-    TargetVerdict {
-        verdict,
-        reasons: Vec::new(),
-        missing_sonames: BTreeMap::new(),
-        host_libraries: BTreeMap::new(),
-        system_packages: SystemPackages::default(),
-        built_from_source: Vec::new(),
-        estimated_size_bytes: None,
-        size: Default::default(),
-        notes: Vec::new(),
-    }
+    TargetVerdict::new(verdict)
 }
 
 fn target(spec: &str, arch: Arch) -> Target {

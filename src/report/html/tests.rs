@@ -7,8 +7,8 @@ use scraper::{ElementRef, Html, Selector};
 use super::*;
 use crate::inspect::needs::ElfReport;
 use crate::report::{Bytes, Resolution, Summary, UnresolvedLine};
+use crate::verdict::Verdict;
 use crate::verdict::recommend::{Alternative, BuildComparison};
-use crate::verdict::{SizeEstimate, SystemPackages, Verdict};
 
 const SLIM: &str = "python:3.12-slim-trixie";
 const ALPINE: &str = "python:3.12-alpine3.24";
@@ -20,26 +20,13 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 fn package(name: &str, kind: Kind, file: Option<&str>, size: Option<u64>) -> PackageReport {
     PackageReport {
-        name: name.into(),
         version: Some("1.0".into()),
-        kind,
         file: file.map(Into::into),
-        url: None,
-        sha256: None,
-        sha256_verified: false,
         size,
-        tag: None,
         requested: true,
-        binary_only_version: None,
-        reason: None,
-        note: None,
-        required_by: Vec::new(),
         chain: vec![name.into()],
         lines: vec!["requirements.txt:1".into()],
-        choice: None,
-        avoid_build_pin: None,
-        binary_twins: Vec::new(),
-        elf: None,
+        ..PackageReport::named(name, kind)
     }
 }
 
@@ -55,15 +42,8 @@ fn needing(mut package: PackageReport, sonames: &[&str]) -> PackageReport {
 
 fn verdict(verdict: Verdict, size: Option<u64>) -> TargetVerdict {
     TargetVerdict {
-        verdict,
-        reasons: Vec::new(),
-        missing_sonames: BTreeMap::new(),
-        host_libraries: BTreeMap::new(),
-        system_packages: SystemPackages::default(),
-        built_from_source: Vec::new(),
         estimated_size_bytes: size,
-        size: SizeEstimate::default(),
-        notes: Vec::new(),
+        ..TargetVerdict::new(verdict)
     }
 }
 
