@@ -402,21 +402,11 @@ impl Index {
                 if self.cache.immutable(&key).is_some() {
                     return Ok(Arc::new(true));
                 }
-                let actual = if file.url.scheme() == "file" {
-                    // Read whole (and checked) already when its head was read.
-                    self.wheel_head(file).await?;
-                    expected.clone()
-                } else {
-                    let size = self.wheel_head(file).await?.size;
-                    remote::sha256_of(&self.http, &file.url, size)
-                        .await
-                        .map_err(IndexError::from)?
-                };
-                if &actual != expected {
-                    return Err(IndexError::Failed(format!(
-                        "{}: sha256 {actual} differs from the index's {expected}; the file is rejected",
-                        redact(&file.url)
-                    )));
+                let head = self.wheel_head(file).await?;
+                // A local wheel was read whole, and checked, for its head.
+                if file.url.scheme() != "file" {
+                    let actual = remote::sha256_of(&self.http, &file.url, head.size).await?;
+                    compare_sha256(file, expected, &actual)?;
                 }
                 self.cache.put_immutable(&key, b"ok");
                 Ok(Arc::new(true))
@@ -491,11 +481,14 @@ fn content_key(kind: &str, file: &IndexFile) -> String {
 
 /// A file read whole must have the sha256 the index (or a `#sha256=`) gives for it.
 fn check_sha256(file: &IndexFile, bytes: &[u8]) -> Result<(), IndexError> {
-    let Some(expected) = &file.sha256 else {
-        return Ok(());
-    };
-    let actual = hex::encode(sha2::Sha256::digest(bytes));
-    if &actual == expected {
+    match &file.sha256 {
+        Some(expected) => compare_sha256(file, expected, &hex::encode(sha2::Sha256::digest(bytes))),
+        None => Ok(()),
+    }
+}
+
+fn compare_sha256(file: &IndexFile, expected: &str, actual: &str) -> Result<(), IndexError> {
+    if actual == expected {
         return Ok(());
     }
     Err(IndexError::Failed(format!(
