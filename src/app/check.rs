@@ -69,6 +69,7 @@ fn check_target(
         (false, false) => None,
     };
     Activity::add(&index.http().stats.activity.targets_resolved, 1);
+    crate::diag::debug(format_args!("{}: resolved", target.label()));
     if !request.refusals.is_empty() {
         outcome.ok = false;
         outcome.error = Some(format!(
