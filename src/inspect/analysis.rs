@@ -76,7 +76,7 @@ pub async fn analyze(
     let candidates = elf_candidates(entries);
     let results: Vec<Result<(Option<ElfMember>, u64), String>> = futures::stream::iter(candidates)
         .map(|entry| async move {
-            let _turn = match entry.compressed_size >= sparse::MIN_SPARSE_COMPRESSED {
+            let _turn = match entry.compressed_size >= sparse::min_sparse() {
                 true => Some(
                     LARGE_MEMBER_READS
                         .acquire()

@@ -242,6 +242,15 @@ impl dyn Window + '_ {
     pub const LOOKAHEAD: usize = 1 << 20;
 }
 
+/// A [`Window`] over bytes in memory: all of them at once.
+pub struct SliceWindow<'a>(pub &'a [u8]);
+
+impl Window for SliceWindow<'_> {
+    fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)> {
+        Ok((self.0.get(from..).unwrap_or_default(), true))
+    }
+}
+
 /// [`decode_from`] over a [`Window`]: only a window of the compressed bytes is held at a time.
 pub fn decode_windowed(
     source: &mut dyn Window,

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod elf;
 pub mod inflate;
 pub mod needs;
+pub mod resume;
 pub mod sdist;
 pub mod sparse;
 pub mod sparse_elf;

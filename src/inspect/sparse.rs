@@ -22,7 +22,8 @@ use std::io::Write;
 use url::Url;
 
 use super::elf::{ElfError, ElfInfo};
-use super::inflate::{self, UNKNOWN, Window as _};
+use super::inflate::{self, Window as _};
+use super::resume;
 use super::sparse_elf::{self, Dynamic, Pieces};
 use crate::index::http::HttpClient;
 use crate::inspect::zipdir::ZipEntry;
@@ -30,6 +31,12 @@ use crate::inspect::zipdir::ZipEntry;
 /// Members smaller than this (compressed) are read whole: the saving would be small, and the
 /// whole read also checks the CRC.
 pub const MIN_SPARSE_COMPRESSED: u64 = 1 << 20;
+pub fn min_sparse() -> u64 {
+    std::env::var("WC_SPARSE_MIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MIN_SPARSE_COMPRESSED)
+}
 /// Compressed bytes read from the member's start: header and program headers are in the first
 /// few KiB of output.
 const HEAD_FETCH: u64 = 64 * 1024;
@@ -80,7 +87,7 @@ pub async fn read(
     fetched: &mut u64,
 ) -> Result<Option<Option<ElfInfo>>, String> {
     let entry = member.entry;
-    if entry.method != 8 || entry.compressed_size < MIN_SPARSE_COMPRESSED {
+    if entry.method != 8 || entry.compressed_size < min_sparse() {
         return Ok(None);
     }
     let fetched = &mut *fetched;
@@ -531,23 +538,20 @@ impl Tail {
         let mut writer = std::io::BufWriter::new(file.as_file());
         let mut unknown: Vec<(u64, u64)> = Vec::new();
         let mut position = 0u64;
-        let mut bytes = Vec::with_capacity(1 << 16);
         let mut failed = None;
-        let decoded = inflate::decode_windowed(compressed, block, &mut |chunk| {
-            bytes.clear();
-            for &value in chunk {
-                if value == UNKNOWN {
-                    match unknown.last_mut() {
-                        Some((at, len)) if *at + *len == position => *len += 1,
-                        _ => unknown.push((position, 1)),
-                    }
+        let decoded = resume::decode(compressed, block, &mut |bytes, unknown_mask| {
+            for (i, _) in unknown_mask.iter().enumerate().filter(|(_, u)| **u) {
+                let at = position + i as u64;
+                match unknown.last_mut() {
+                    Some((start, len)) if *start + *len == at => *len += 1,
+                    _ => unknown.push((at, 1)),
                 }
-                bytes.push(value as u8);
-                position += 1;
             }
-            if let Err(err) = writer.write_all(&bytes) {
+            position += bytes.len() as u64;
+            if let Err(err) = writer.write_all(bytes) {
                 failed.get_or_insert(err);
             }
+            failed.is_none()
         });
         if let Some(err) = failed {
             return Err(format!("cannot write a temporary file: {err}"));
