@@ -144,3 +144,92 @@ trait TakeBytes: std::io::Read + Sized {
     }
 }
 impl<R: std::io::Read> TakeBytes for R {}
+
+/// Bytes the fixture index sent for one file, over all requests.
+fn bytes_sent_for(world: &World, filename: &str) -> usize {
+    let path = format!("/files/{filename}");
+    world
+        .index
+        .requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.bytes_sent)
+        .sum()
+}
+
+#[test]
+fn a_large_sdist_with_pkg_info_last_is_read_from_its_end_unless_hashes_are_verified() {
+    let pyproject = b"[build-system]\nbuild-backend = \"mesonpy\"\nrequires = [\"meson-python\"]\n";
+    let noise = support::dist::noise(3 << 20, 5);
+    let gamma = sdist_tar_gz_pkg_info_last(
+        &Meta::new("gamma", "1.0").dep("alpha>=1"),
+        &[("src/data.bin", &noise), ("pyproject.toml", pyproject)],
+    );
+    let (filename, size) = (gamma.filename.clone(), gamma.bytes.len());
+    let alpha = wheel(&Meta::new("alpha", "1.0"), "py3-none-any", &[]);
+    let world = World::new(vec![
+        ("alpha", vec![IndexFile::from(alpha)]),
+        ("gamma", vec![IndexFile::from(gamma)]),
+    ]);
+
+    let run = world.run_json("gamma\n", &[SLIM]);
+    let report = run.json();
+    let gamma = package(&report, SLIM, "x86_64", "gamma");
+    assert_eq!(gamma["kind"], "sdist", "{report:#}");
+    // The dependency came from the PKG-INFO at the very end, as from the whole file.
+    assert_eq!(package(&report, SLIM, "x86_64", "alpha")["version"], "1.0");
+    assert_eq!(
+        gamma["note"],
+        "dependencies read from PKG-INFO (metadata 2.1), which a build may change"
+    );
+    assert_eq!(gamma["sha256_verified"], false, "only the end was read");
+    let sent = bytes_sent_for(&world, &filename);
+    assert!(sent < size / 2, "{sent} of {size} bytes sent");
+
+    // The same answer from the whole file, whose hash is then checked.
+    world.index.clear_log();
+    std::fs::remove_dir_all(world.cache.path()).unwrap();
+    let run = world.run(
+        "gamma\n",
+        &["--format", "json", "--image", SLIM, "--verify-hashes"],
+    );
+    let verified = run.json();
+    let gamma = package(&verified, SLIM, "x86_64", "gamma");
+    assert_eq!(gamma["sha256_verified"], true, "{verified:#}");
+    assert_eq!(
+        package(&verified, SLIM, "x86_64", "alpha")["version"],
+        "1.0"
+    );
+    assert!(bytes_sent_for(&world, &filename) >= size);
+}
+
+#[test]
+fn a_large_setuptools_sdist_is_read_whole_for_its_egg_info() {
+    let noise = support::dist::noise(3 << 20, 9);
+    let delta = sdist_tar_gz_pkg_info_last(
+        &Meta::new("delta", "1.0"),
+        &[
+            ("src/data.bin", &noise),
+            ("delta.egg-info/requires.txt", b"alpha\n"),
+            (
+                "pyproject.toml",
+                b"[build-system]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+        ],
+    );
+    let (filename, size) = (delta.filename.clone(), delta.bytes.len());
+    let alpha = wheel(&Meta::new("alpha", "1.0"), "py3-none-any", &[]);
+    let world = World::new(vec![
+        ("alpha", vec![IndexFile::from(alpha)]),
+        ("delta", vec![IndexFile::from(delta)]),
+    ]);
+    let report = world.run_json("delta\n", &[SLIM]).json();
+    let delta = package(&report, SLIM, "x86_64", "delta");
+    assert_eq!(
+        delta["note"],
+        "dependencies read from the sdist's egg-info/requires.txt"
+    );
+    assert_eq!(package(&report, SLIM, "x86_64", "alpha")["version"], "1.0");
+    assert_eq!(delta["sha256_verified"], true);
+    assert!(bytes_sent_for(&world, &filename) >= size);
+}

@@ -25,7 +25,8 @@ pub fn sdist_builds(
         .filter_map(|package| {
             let file = package.file.as_ref()?;
             let files = runtime.block_on(index.sdist_files(file)).ok();
-            let sha256_verified = files.is_some() && file.sha256.is_some();
+            let sha256_verified =
+                files.as_ref().is_some_and(|f| !f.partial) && file.sha256.is_some();
             Some(SdistBuild {
                 name: package.name.to_string(),
                 version: package

@@ -39,6 +39,11 @@ use url::Url;
 
 use crate::inspect::analysis::{self, WheelAnalysis};
 use crate::inspect::sdist::{self, SdistFiles};
+use crate::inspect::sdist_tail;
+
+/// How much of a large sdist's end is read, in turn, before downloading it whole: matplotlib's
+/// last 1 MiB holds its PKG-INFO and pyproject.toml.
+const SDIST_TAIL_READS: [u64; 2] = [1 << 20, 4 << 20];
 use activity::Activity;
 use cache::Cache;
 use http::{FetchError, HttpClient, redact};
@@ -424,14 +429,61 @@ impl Index {
                 if let Some(files) = self.cached::<SdistFiles>(&key) {
                     return Ok(Arc::new(files));
                 }
-                let bytes = self.download(&file.url).await?;
-                check_sha256(file, &bytes)?;
-                let files = sdist::read_sdist(&file.filename, &bytes)
-                    .map_err(|e| IndexError::Failed(format!("{}: {e}", redact(&file.url))))?;
+                let files = match self.sdist_from_tail(file).await? {
+                    Some(files) => files,
+                    None => {
+                        let bytes = self.download(&file.url).await?;
+                        self.sdist_from_whole(file, &bytes)?
+                    }
+                };
                 self.store(&key, &files);
                 Ok(Arc::new(files))
             })
             .await
+    }
+
+    /// A large remote `.tar.gz` sdist's files from its last bytes ([`sdist_tail`]), when they
+    /// are all there; `None` to download it whole. Never with `--verify-hashes`, which needs
+    /// the whole file's sha256.
+    async fn sdist_from_tail(&self, file: &IndexFile) -> Result<Option<SdistFiles>, IndexError> {
+        let lower = file.filename.to_ascii_lowercase();
+        let Some(top) = lower
+            .strip_suffix(".tar.gz")
+            .map(|stem| &file.filename[..stem.len()])
+        else {
+            return Ok(None);
+        };
+        let small = file
+            .size
+            .is_some_and(|size| size <= 2 * SDIST_TAIL_READS[0]);
+        if file.url.scheme() == "file" || self.verify_hashes || small {
+            return Ok(None);
+        }
+        for len in SDIST_TAIL_READS {
+            let (start, bytes, total) = self.http.get_suffix(&file.url, len).await?;
+            if start == 0 {
+                // The whole file came (it is small, or the server ignores ranges).
+                return self.sdist_from_whole(file, &bytes).map(Some);
+            }
+            if let Some(files) = sdist_tail::read(&bytes, top) {
+                crate::diag::debug(format_args!(
+                    "{}: read from its last {len} of {total} bytes",
+                    file.filename
+                ));
+                return Ok(Some(files));
+            }
+            if 2 * len >= total {
+                break;
+            }
+        }
+        crate::diag::debug(format_args!("{}: read whole", file.filename));
+        Ok(None)
+    }
+
+    fn sdist_from_whole(&self, file: &IndexFile, bytes: &[u8]) -> Result<SdistFiles, IndexError> {
+        check_sha256(file, bytes)?;
+        sdist::read_sdist(&file.filename, bytes)
+            .map_err(|e| IndexError::Failed(format!("{}: {e}", redact(&file.url))))
     }
 
     async fn download(&self, url: &Url) -> Result<Vec<u8>, IndexError> {

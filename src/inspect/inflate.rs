@@ -328,6 +328,33 @@ pub fn find_block(data: &[u8], from: usize, until: usize) -> Option<usize> {
     (from..until).find(|&pos| plausible_header(data, pos) && decodes_to_end(data, pos))
 }
 
+/// Like [`find_block`], but also taking a stored block (its length checked against its
+/// complement) and the final block: for archives whose last megabyte may be incompressible
+/// files (an sdist's images) or one block. Each candidate after `from` in turn, so that a
+/// caller whose decode from one fails can go on from the next.
+pub fn find_any_block(data: &[u8], from: usize, until: usize) -> Option<usize> {
+    let until = until.min(data.len() * 8);
+    (from..until).find(|&pos| {
+        (plausible_header(data, pos) || plausible_other_header(data, pos))
+            && decodes_to_end(data, pos)
+    })
+}
+
+fn plausible_other_header(data: &[u8], pos: usize) -> bool {
+    let mut bits = Bits { data, pos };
+    match bits.bits(3).ok() {
+        Some(0b101) => dynamic_codes(&mut bits).is_ok(),
+        Some(0b000) => {
+            bits.pos = bits.pos.div_ceil(8) * 8;
+            let (Ok(len), Ok(nlen)) = (bits.bits(16), bits.bits(16)) else {
+                return false;
+            };
+            len != 0 && len == !nlen & 0xffff
+        }
+        _ => false,
+    }
+}
+
 fn plausible_header(data: &[u8], pos: usize) -> bool {
     let mut bits = Bits { data, pos };
     // Not final (the final block is the stream's last) and dynamic.

@@ -6,6 +6,7 @@ pub mod inflate;
 pub mod needs;
 pub mod resume;
 pub mod sdist;
+pub mod sdist_tail;
 pub mod sparse;
 pub mod sparse_elf;
 pub mod wheel;

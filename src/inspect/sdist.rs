@@ -20,6 +20,10 @@ pub struct SdistFiles {
     /// An `*.egg-info` directory exists (so a missing requires.txt means "no dependencies").
     pub has_egg_info: bool,
     pub pyproject_toml: Option<String>,
+    /// Read from the archive's last bytes only ([`super::sdist_tail`]): its sha256 was not
+    /// checked.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,7 +89,7 @@ fn read_zip(bytes: &[u8]) -> Result<SdistFiles, SdistError> {
 impl SdistFiles {
     /// Where a member belongs, by its path: `<top>/PKG-INFO`, `<top>/pyproject.toml`, and the
     /// `requires.txt` of an egg-info directory at the top or under `src/`.
-    fn slot_for(&mut self, path: &str) -> Option<&mut Option<String>> {
+    pub(super) fn slot_for(&mut self, path: &str) -> Option<&mut Option<String>> {
         let parts: Vec<&str> = path.trim_start_matches("./").split('/').collect();
         let egg_info_at = parts.iter().position(|p| p.ends_with(".egg-info"));
         if let Some(at) = egg_info_at

@@ -346,12 +346,13 @@ fn raise(
     Ok(())
 }
 
-/// Every parser here, and the mid-stream inflater, on one buffer taken as the whole file: what
+/// Every parser here, the mid-stream inflater and the sdist tail reader, on one buffer taken as the whole file: what
 /// the `sparse` fuzz target runs, and its regression inputs replay. Never panics.
 #[doc(hidden)]
 pub fn parse_all(data: &[u8]) {
     let _ = super::inflate::decode_from(data, 0, &mut |_| {});
     let _ = super::inflate::find_block(data, 0, 4096);
+    let _ = super::sdist_tail::read(data, "x-1.0");
     let Ok(Some(layout)) = layout(data) else {
         return;
     };

@@ -180,11 +180,22 @@ pub fn wheel(meta: &Meta, tag: &str, files: &[(&str, &[u8])]) -> Built {
 /// `extra` files (paths relative to that folder: `pyproject.toml`, `setup.py`,
 /// `{name}.egg-info/requires.txt`, …).
 pub fn sdist_tar_gz(meta: &Meta, extra: &[(&str, &[u8])]) -> Built {
+    tar_gz_sdist(meta, sdist_entries(meta, extra))
+}
+
+/// Like [`sdist_tar_gz`], with `PKG-INFO` written last, as meson-python, hatchling and flit do.
+pub fn sdist_tar_gz_pkg_info_last(meta: &Meta, extra: &[(&str, &[u8])]) -> Built {
+    let mut entries = sdist_entries(meta, extra);
+    entries.rotate_left(1);
+    tar_gz_sdist(meta, entries)
+}
+
+fn tar_gz_sdist(meta: &Meta, entries: Vec<(String, Vec<u8>)>) -> Built {
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::default(),
     ));
-    for (path, bytes) in sdist_entries(meta, extra) {
+    for (path, bytes) in entries {
         let mut header = tar::Header::new_ustar();
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
@@ -194,6 +205,19 @@ pub fn sdist_tar_gz(meta: &Meta, extra: &[(&str, &[u8])]) -> Built {
     }
     let bytes = tar.into_inner().unwrap().finish().unwrap();
     Built::from_bytes(&format!("{}.tar.gz", meta.file_name_stem()), bytes)
+}
+
+/// Bytes that do not compress (xorshift), `len` of them.
+pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
 }
 
 /// The same content as [`sdist_tar_gz`], as a `.zip` sdist.

@@ -13,6 +13,6 @@ pub mod server;
 pub mod world;
 
 pub use cli::{Run, package, target, wheelcheck, wheelcheck_with_env};
-pub use dist::{Built, Meta, sdist_tar_gz, sdist_zip, wheel};
+pub use dist::{Built, Meta, sdist_tar_gz, sdist_tar_gz_pkg_info_last, sdist_zip, wheel};
 pub use server::{Fault, FixtureIndex, IndexFile, Logged, PageFormat};
 pub use world::World;
