@@ -290,6 +290,48 @@ fn only_elf_members_are_fetched_by_range_and_a_second_run_reads_nothing() {
 }
 
 #[test]
+fn shared_objects_lying_together_are_fetched_by_one_request_and_each_is_read() {
+    let needs_lib = needs_system_lib();
+    let (versioned, version) = needs_glibc_symbol_version();
+    let future = replace(
+        &versioned,
+        format!("GLIBC_{version}").as_bytes(),
+        b"GLIBC_2.99",
+    );
+    let world = World::new(vec![(
+        "demo",
+        vec![native(
+            "demo",
+            GLIBC_TAG,
+            &[
+                ("demo/_one.so", &needs_lib.object),
+                ("demo/__init__.py", b"from . import _one, _two"),
+                ("demo/_two.so", &future),
+                ("demo/script.py", b"print('not an ELF file')"),
+                ("demo.libs/libthree.so.1", &versioned),
+            ],
+        )],
+    )]);
+    let report = world.run_json("demo\n", &[SLIM]).json();
+    let elf = elf(&report, SLIM, "demo");
+    assert_eq!(elf["analysis"], "done", "{elf:#}");
+    assert_eq!(elf["files"], 3);
+    // Each member was read whole: the first one's need, the middle one's symbol version.
+    assert_eq!(strings(&elf["needed_from_system"]), ["libwcdemo.so.1"]);
+    assert_eq!(elf["symbol_versions"]["GLIBC"], "2.99");
+    let wheel_requests = world
+        .index
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .count();
+    assert_eq!(
+        wheel_requests, 2,
+        "the tail, then one request for the three members"
+    );
+}
+
+#[test]
 fn a_broken_elf_member_fails_the_analysis_and_the_target_is_not_fine() {
     let world = World::new(vec![(
         "broken",

@@ -203,72 +203,178 @@ pub fn find_metadata(entries: &[ZipEntry]) -> Result<&ZipEntry, String> {
     }
 }
 
-/// How much of a member was read, for the download statistics.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MemberRead {
-    pub bytes_fetched: u64,
-    /// The sink saw the whole member (and its CRC was checked).
-    pub complete: bool,
+/// What [`stream_members`] hands its sink, member by member in file order.
+pub enum MemberChunk<'a> {
+    /// More of the member's uncompressed bytes; the sink returns `false` to want no more of it.
+    Bytes(&'a [u8]),
+    /// The member is over: `complete` when the sink saw all of it (and its size and CRC were
+    /// checked), `false` when the sink stopped it.
+    End { complete: bool },
 }
 
-/// Stream a member's uncompressed bytes into `sink`, which returns `false` to stop early (the
-/// rest is then never downloaded). Nothing is held in memory but the current chunk; the member
-/// may not inflate to more than its declared size (a zip bomb's declared size is checked by the
-/// caller before calling).
-pub async fn stream_member(
+/// Stream the uncompressed bytes of `members` (in file order, as a zip lays them out) into
+/// `sink`, with one range request from the first one's local header to the last one's end: a
+/// wheel's shared objects usually sit together, and one request instead of one per member
+/// saves a round trip per member (the latency of some files is 60 ms here). Nothing is held in
+/// memory but the current chunk; a member may not inflate to more than its declared size (a
+/// zip bomb's declared size is checked by the caller). Returns the bytes downloaded.
+pub async fn stream_members(
     http: &HttpClient,
     url: &Url,
     total: u64,
-    entry: &ZipEntry,
-    mut sink: impl FnMut(&[u8]) -> bool,
-) -> Result<MemberRead, RemoteError> {
+    members: &[&ZipEntry],
+    mut sink: impl FnMut(usize, MemberChunk<'_>) -> bool,
+) -> Result<u64, RemoteError> {
+    let (Some(first), Some(last)) = (members.first(), members.last()) else {
+        return Ok(0);
+    };
     let archive_error = |message: String| RemoteError::Archive {
         url: super::http::redact(url),
         message,
     };
-    let start = entry.local_header_offset;
-    let end = (start + entry.span_estimate()).min(total);
+    let start = first.local_header_offset;
+    let end = (last.local_header_offset + last.span_estimate()).min(total);
     let (response, mut skip) = http.range_stream(url, start..end, total).await?;
     let mut body = response.bytes_stream();
-    // The local header's length is known only once its fixed part has arrived.
-    let mut header: Vec<u8> = Vec::new();
-    let mut in_data = false;
-    let mut inflater = Inflater::new(entry);
-    let mut read = MemberRead::default();
+    let mut walk = SpanWalk::new(members, start);
+    let mut fetched = 0u64;
     // What the range covers; a server that ignored the range sends the file from its start, and
     // nothing past the range is ever read.
     let mut wanted = end.saturating_sub(start);
     use futures::StreamExt;
-    while wanted > 0 {
+    while wanted > 0 && !walk.finished() {
         let next = tokio::time::timeout_at(http.deadline(), body.next())
             .await
             .map_err(|_| http.deadline_error(url))?;
         let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| http.stream_error(url, &e))?;
         http.count_bytes(chunk.len());
-        read.bytes_fetched += chunk.len() as u64;
+        fetched += chunk.len() as u64;
         let skipped = (skip as usize).min(chunk.len());
         skip -= skipped as u64;
-        let mut data: &[u8] = &chunk[skipped..];
-        data = &data[..data.len().min(wanted as usize)];
+        let data = &chunk[skipped..];
+        let data = &data[..data.len().min(wanted as usize)];
         wanted -= data.len() as u64;
-        if !in_data {
-            header.extend_from_slice(data);
-            let Some(offset) = header_length(&header, entry).map_err(archive_error)? else {
-                continue;
-            };
-            in_data = true;
-            data = &header[offset..];
-        }
-        let more = inflater.feed(data, &mut sink).map_err(archive_error)?;
-        header.clear();
-        if !more {
-            return Ok(read);
+        walk.feed(data, &mut sink).map_err(archive_error)?;
+    }
+    walk.finish().map_err(archive_error)?;
+    Ok(fetched)
+}
+
+/// Where [`stream_members`] is in its range: before a member's local header, in it, in its
+/// data, or skipping the rest of a member the sink no longer wants.
+struct SpanWalk<'e> {
+    members: &'e [&'e ZipEntry],
+    /// The member being read, and the file offset of the next byte.
+    at: usize,
+    offset: u64,
+    state: SpanState<'e>,
+}
+
+enum SpanState<'e> {
+    Seek,
+    Header(Vec<u8>),
+    Data(Box<Inflater<'e>>),
+    Skip(u64),
+}
+
+impl<'e> SpanWalk<'e> {
+    fn new(members: &'e [&'e ZipEntry], offset: u64) -> Self {
+        SpanWalk {
+            members,
+            at: 0,
+            offset,
+            state: SpanState::Seek,
         }
     }
-    inflater.finish().map_err(archive_error)?;
-    read.complete = true;
-    Ok(read)
+
+    /// Every member read, or the last one stopped by the sink (the rest of it is not needed).
+    fn finished(&self) -> bool {
+        let stopped_last =
+            self.at + 1 == self.members.len() && matches!(self.state, SpanState::Skip(_));
+        self.at == self.members.len() || stopped_last
+    }
+
+    fn feed(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut impl FnMut(usize, MemberChunk<'_>) -> bool,
+    ) -> Result<(), String> {
+        while !data.is_empty() && !self.finished() {
+            let entry = self.members[self.at];
+            let used = match &mut self.state {
+                SpanState::Seek => {
+                    let gap = entry.local_header_offset.saturating_sub(self.offset);
+                    if gap == 0 {
+                        self.state = SpanState::Header(Vec::new());
+                    }
+                    gap.min(data.len() as u64) as usize
+                }
+                SpanState::Header(header) => {
+                    let needed = match header_length(header, entry)? {
+                        Some(len) => len,
+                        None if header.len() < zipdir::LOCAL_HEADER_LEN => zipdir::LOCAL_HEADER_LEN,
+                        None => zipdir::data_offset(header)
+                            .map_err(|e| format!("member {}: {e}", entry.name))?,
+                    };
+                    let take = (needed - header.len()).min(data.len());
+                    header.extend_from_slice(&data[..take]);
+                    if header.len() == needed && header_length(header, entry)?.is_some() {
+                        self.state = SpanState::Data(Box::new(Inflater::new(entry)));
+                    }
+                    take
+                }
+                SpanState::Data(inflater) => {
+                    let left = entry.compressed_size - inflater.consumed;
+                    let take = left.min(data.len() as u64) as usize;
+                    let at = self.at;
+                    let more =
+                        inflater.feed(&data[..take], &mut |b| sink(at, MemberChunk::Bytes(b)))?;
+                    let left = entry.compressed_size - inflater.consumed;
+                    if !more {
+                        sink(at, MemberChunk::End { complete: false });
+                        self.state = SpanState::Skip(left);
+                    } else if left == 0 {
+                        inflater.finish()?;
+                        sink(at, MemberChunk::End { complete: true });
+                        self.next_member();
+                    }
+                    take
+                }
+                SpanState::Skip(left) => {
+                    let take = (*left).min(data.len() as u64);
+                    *left -= take;
+                    if *left == 0 {
+                        self.next_member();
+                    }
+                    take as usize
+                }
+            };
+            self.offset += used as u64;
+            data = &data[used..];
+            if let SpanState::Skip(0) = self.state {
+                self.next_member();
+            }
+        }
+        Ok(())
+    }
+
+    fn next_member(&mut self) {
+        self.at += 1;
+        self.state = SpanState::Seek;
+    }
+
+    /// The stream ended: every member must have been read or stopped by the sink.
+    fn finish(&self) -> Result<(), String> {
+        if self.finished() {
+            return Ok(());
+        }
+        match (self.members.get(self.at), &self.state) {
+            (None, _) => Ok(()),
+            (Some(_), SpanState::Data(inflater)) => inflater.finish(),
+            (Some(entry), _) => Err(format!("member {} is cut off", entry.name)),
+        }
+    }
 }
 
 /// The length of a local header once enough of it has arrived.
@@ -288,6 +394,7 @@ struct Inflater<'e> {
     produced: u64,
     crc: flate2::Crc,
     done: bool,
+    out: Vec<u8>,
 }
 
 impl<'e> Inflater<'e> {
@@ -299,6 +406,7 @@ impl<'e> Inflater<'e> {
             produced: 0,
             crc: flate2::Crc::new(),
             done: false,
+            out: vec![0u8; 64 * 1024],
         }
     }
 
@@ -320,7 +428,18 @@ impl<'e> Inflater<'e> {
                 self.entry.name, self.entry.method
             ));
         }
-        let mut out = vec![0u8; 64 * 1024];
+        let mut out = std::mem::take(&mut self.out);
+        let result = self.inflate(input, &mut out, sink);
+        self.out = out;
+        result
+    }
+
+    fn inflate(
+        &mut self,
+        mut input: &[u8],
+        out: &mut [u8],
+        sink: &mut impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, String> {
         // Loop while there is input, and also while the output buffer comes back full: the
         // inflater may still hold output for input it has already consumed.
         while !self.done {
@@ -328,7 +447,7 @@ impl<'e> Inflater<'e> {
             let before_out = self.decompress.total_out();
             let status = self
                 .decompress
-                .decompress(input, &mut out, flate2::FlushDecompress::None)
+                .decompress(input, out, flate2::FlushDecompress::None)
                 .map_err(|e| format!("member {} does not inflate: {e}", self.entry.name))?;
             let used = (self.decompress.total_in() - before_in) as usize;
             let made = (self.decompress.total_out() - before_out) as usize;
@@ -399,4 +518,105 @@ pub async fn sha256_of(http: &HttpClient, url: &Url, total: u64) -> Result<Strin
         });
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip(members: &[(&str, &[u8], zip::CompressionMethod)]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data, method) in members {
+            let options = zip::write::SimpleFileOptions::default().compression_method(*method);
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(data).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    /// What a span walk over `members` gives each of them, fed `chunk` bytes at a time from the
+    /// first one's local header; the sink stops member `stop` after its first bytes.
+    fn walk(archive: &[u8], names: &[&str], chunk: usize, stop: usize) -> Vec<(Vec<u8>, bool)> {
+        let entries = zipdir::read_directory_in_memory(archive).unwrap();
+        let members: Vec<&ZipEntry> = names
+            .iter()
+            .map(|n| entries.iter().find(|e| e.name == *n).unwrap())
+            .collect();
+        let start = members[0].local_header_offset as usize;
+        let mut got = vec![(Vec::new(), false); members.len()];
+        let mut span = SpanWalk::new(&members, start as u64);
+        for piece in archive[start..].chunks(chunk) {
+            span.feed(piece, &mut |at, event| match event {
+                MemberChunk::Bytes(bytes) => {
+                    got[at].0.extend_from_slice(bytes);
+                    at != stop
+                }
+                MemberChunk::End { complete } => {
+                    got[at].1 = complete;
+                    true
+                }
+            })
+            .unwrap();
+            if span.finished() {
+                break;
+            }
+        }
+        span.finish().unwrap();
+        got
+    }
+
+    #[test]
+    fn a_span_walk_gives_each_member_whole_however_the_bytes_arrive() {
+        let text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let archive = zip(&[
+            ("a.so", &text[..300_000], zip::CompressionMethod::Deflated),
+            (
+                "skip.py",
+                b"print('between')",
+                zip::CompressionMethod::Deflated,
+            ),
+            ("b.so", &text[..5_000], zip::CompressionMethod::Stored),
+            ("c.so", &text[100..90_000], zip::CompressionMethod::Deflated),
+        ]);
+        for chunk in [1, 7, 4096, usize::MAX] {
+            let got = walk(
+                &archive,
+                &["a.so", "b.so", "c.so"],
+                chunk.min(archive.len()),
+                9,
+            );
+            assert_eq!(got[0], (text[..300_000].to_vec(), true), "chunk {chunk}");
+            assert_eq!(got[1], (text[..5_000].to_vec(), true), "chunk {chunk}");
+            assert_eq!(got[2], (text[100..90_000].to_vec(), true), "chunk {chunk}");
+        }
+        // A member the sink stops is skipped; the next one is still read whole.
+        let got = walk(&archive, &["a.so", "b.so", "c.so"], 4096, 0);
+        assert!(!got[0].1 && got[0].0.len() < 300_000);
+        assert_eq!(got[2], (text[100..90_000].to_vec(), true));
+        // The last member stopped: the walk is over without the rest of it.
+        let got = walk(&archive, &["a.so", "c.so"], 4096, 1);
+        assert_eq!(got[0], (text[..300_000].to_vec(), true));
+        assert!(!got[1].1);
+    }
+
+    #[test]
+    fn a_span_cut_short_is_an_error_naming_the_member() {
+        let text = vec![7u8; 50_000];
+        let archive = zip(&[
+            ("a.so", &text, zip::CompressionMethod::Deflated),
+            ("b.so", &text, zip::CompressionMethod::Stored),
+        ]);
+        let entries = zipdir::read_directory_in_memory(&archive).unwrap();
+        let members: Vec<&ZipEntry> = entries.iter().collect();
+        let mut span = SpanWalk::new(&members, 0);
+        let cut = members[1].local_header_offset as usize + 100;
+        span.feed(&archive[..cut], &mut |_, _| true).unwrap();
+        assert_eq!(
+            span.finish(),
+            Err("member b.so is cut off: 66 of 50000 bytes".to_string())
+        );
+    }
 }

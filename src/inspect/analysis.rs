@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::index::http::HttpClient;
-use crate::index::remote::{self, MemberRead};
+use crate::index::remote::{self, MemberChunk};
 use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::sparse;
 use crate::inspect::zipdir::ZipEntry;
@@ -18,8 +18,13 @@ use crate::inspect::zipdir::ZipEntry;
 const IN_MEMORY_LIMIT: u64 = 64 << 20;
 /// No real shared object is larger; a member declaring more is refused (zip bomb).
 const MAX_ELF_SIZE: u64 = 4 << 30;
-/// Members of one wheel read at the same time.
+/// Reads (a large member, or a span of small ones) of one wheel at the same time.
 const CONCURRENT_MEMBERS: usize = 4;
+/// Small members (read whole) with at most this many other bytes between them are fetched by
+/// one request ([`remote::stream_members`]): a round trip costs more than that much transfer.
+const SPAN_GAP: u64 = 512 << 10;
+/// A span stops growing at this many bytes, so that a wheel's members still come in parallel.
+const SPAN_MAX: u64 = 8 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElfMember {
@@ -73,27 +78,27 @@ pub async fn analyze(
     total: u64,
     entries: &[ZipEntry],
 ) -> WheelAnalysis {
-    let candidates = elf_candidates(entries);
-    let results: Vec<Result<(Option<ElfMember>, u64), String>> = futures::stream::iter(candidates)
-        .map(|entry| async move {
-            let _turn = match entry.compressed_size >= sparse::min_sparse() {
-                true => Some(
-                    LARGE_MEMBER_READS
+    let sparse_allowed = std::env::var_os("WHEELCHECK_WHOLE_MEMBERS").is_none();
+    let (large, small): (Vec<&ZipEntry>, Vec<&ZipEntry>) = elf_candidates(entries)
+        .into_iter()
+        .partition(|e| sparse_allowed && sparse::may_read(e));
+    let reads = large
+        .into_iter()
+        .map(|entry| vec![entry])
+        .chain(spans(small))
+        .map(|members| async move {
+            match members.as_slice() {
+                [entry] if sparse_allowed && sparse::may_read(entry) => {
+                    let _turn = LARGE_MEMBER_READS
                         .acquire()
                         .await
-                        .map_err(|e| e.to_string())?,
-                ),
-                false => None,
-            };
-            let result = read_member(http, url, total, entry).await;
-            if let Ok((_, fetched)) = &result {
-                crate::diag::debug(format_args!(
-                    "{}: {fetched} bytes fetched for {} compressed, {} uncompressed",
-                    entry.name, entry.compressed_size, entry.size
-                ));
+                        .map_err(|e| e.to_string())?;
+                    read_large(http, url, total, entry).await
+                }
+                _ => read_span(http, url, total, &members).await,
             }
-            result
-        })
+        });
+    let results: Vec<Result<(Vec<ElfMember>, u64), String>> = futures::stream::iter(reads)
         .buffer_unordered(CONCURRENT_MEMBERS)
         .collect()
         .await;
@@ -104,9 +109,9 @@ pub async fn analyze(
     };
     for result in results {
         match result {
-            Ok((member, bytes)) => {
+            Ok((members, bytes)) => {
                 analysis.bytes_fetched += bytes;
-                analysis.elf_files.extend(member);
+                analysis.elf_files.extend(members);
             }
             Err(reason) => {
                 analysis.failed.get_or_insert(reason);
@@ -117,19 +122,46 @@ pub async fn analyze(
     analysis
 }
 
-/// One member: `Ok(None)` when it turns out not to be an ELF file.
-async fn read_member(
+/// Members in file order, grouped into runs that one request each fetches.
+fn spans(mut members: Vec<&ZipEntry>) -> Vec<Vec<&ZipEntry>> {
+    members.sort_by_key(|e| e.local_header_offset);
+    let mut spans: Vec<Vec<&ZipEntry>> = Vec::new();
+    for entry in members {
+        let joins = spans
+            .last()
+            .and_then(|span| Some((span.first()?, span.last()?)));
+        let joins = joins.is_some_and(|(first, last)| {
+            let last_end = last.local_header_offset + last.span_estimate();
+            let gap = entry.local_header_offset.saturating_sub(last_end);
+            let end = entry.local_header_offset + entry.span_estimate();
+            gap <= SPAN_GAP && end - first.local_header_offset <= SPAN_MAX
+        });
+        match (joins, spans.last_mut()) {
+            (true, Some(span)) => span.push(entry),
+            _ => spans.push(vec![entry]),
+        }
+    }
+    spans
+}
+
+fn check_declared_size(entry: &ZipEntry) -> Result<(), String> {
+    match entry.size > MAX_ELF_SIZE {
+        true => Err(format!(
+            "{} declares {} bytes uncompressed, more than the {MAX_ELF_SIZE} allowed",
+            entry.name, entry.size
+        )),
+        false => Ok(()),
+    }
+}
+
+/// A large member: read sparsely, or whole when that cannot be done.
+async fn read_large(
     http: &HttpClient,
     url: &Url,
     total: u64,
     entry: &ZipEntry,
-) -> Result<(Option<ElfMember>, u64), String> {
-    if entry.size > MAX_ELF_SIZE {
-        return Err(format!(
-            "{} declares {} bytes uncompressed, more than the {MAX_ELF_SIZE} allowed",
-            entry.name, entry.size
-        ));
-    }
+) -> Result<(Vec<ElfMember>, u64), String> {
+    check_declared_size(entry)?;
     let member = sparse::Member {
         http,
         url,
@@ -137,39 +169,100 @@ async fn read_member(
         entry,
     };
     let mut tried = 0;
-    let sparse_allowed = std::env::var_os("WHEELCHECK_WHOLE_MEMBERS").is_none();
-    if sparse_allowed && let Some(found) = sparse::read(&member, &mut tried).await? {
+    if let Some(found) = sparse::read(&member, &mut tried).await? {
         let found = found.map(|info| ElfMember {
             path: entry.name.clone(),
             info,
         });
-        return Ok((found, tried));
+        crate::diag::debug(format_args!(
+            "{}: {tried} bytes fetched for {} compressed, {} uncompressed",
+            entry.name, entry.compressed_size, entry.size
+        ));
+        return Ok((found.into_iter().collect(), tried));
     }
-    let mut buffer = MemberBuffer::new(entry.size).map_err(|e| format!("{}: {e}", entry.name))?;
-    let read: MemberRead =
-        remote::stream_member(http, url, total, entry, |chunk| buffer.push(chunk))
-            .await
-            .map_err(|e| e.to_string())?;
-    if let Some(err) = buffer.error.take() {
+    let (found, fetched) = read_span(http, url, total, &[entry]).await?;
+    Ok((found, tried + fetched))
+}
+
+/// Members read whole, with one request: each is inflated as it arrives (into memory, or a
+/// mapped file when large), parsed, and dropped before the next.
+async fn read_span(
+    http: &HttpClient,
+    url: &Url,
+    total: u64,
+    members: &[&ZipEntry],
+) -> Result<(Vec<ElfMember>, u64), String> {
+    for entry in members {
+        check_declared_size(entry)?;
+    }
+    let mut buffer: Option<MemberBuffer> = None;
+    let mut found = Vec::new();
+    let mut failed: Option<String> = None;
+    let fetched = remote::stream_members(http, url, total, members, |at, chunk| {
+        let entry = members[at];
+        match chunk {
+            MemberChunk::Bytes(bytes) => {
+                if buffer.is_none() {
+                    match MemberBuffer::new(entry.size) {
+                        Ok(fresh) => buffer = Some(fresh),
+                        Err(err) => {
+                            failed.get_or_insert(format!("{}: {err}", entry.name));
+                            return false;
+                        }
+                    }
+                }
+                buffer.as_mut().is_some_and(|b| b.push(bytes))
+            }
+            MemberChunk::End { complete } => {
+                let taken = buffer.take();
+                if complete && failed.is_none() {
+                    match inspect_member(entry, taken) {
+                        Ok(member) => found.extend(member),
+                        Err(err) => {
+                            failed.get_or_insert(err);
+                        }
+                    }
+                }
+                true
+            }
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    crate::diag::debug(format_args!(
+        "{} members from {}: {fetched} bytes fetched for {} compressed, {} uncompressed",
+        members.len(),
+        members[0].name,
+        members.iter().map(|e| e.compressed_size).sum::<u64>(),
+        members.iter().map(|e| e.size).sum::<u64>()
+    ));
+    match failed {
+        Some(err) => Err(err),
+        None => Ok((found, fetched)),
+    }
+}
+
+/// A member read whole: `Ok(None)` when it is not an ELF file (and need not be).
+fn inspect_member(
+    entry: &ZipEntry,
+    buffer: Option<MemberBuffer>,
+) -> Result<Option<ElfMember>, String> {
+    let buffer = match buffer {
+        Some(buffer) => buffer,
+        None => MemberBuffer::new(0).map_err(|e| format!("{}: {e}", entry.name))?,
+    };
+    if let Some(err) = &buffer.error {
         return Err(format!("{}: {err}", entry.name));
-    }
-    if !read.complete {
-        return Ok((None, tried + read.bytes_fetched));
     }
     let bytes = buffer
         .finish()
         .map_err(|e| format!("{}: {e}", entry.name))?;
     match elf::inspect(&bytes) {
-        Ok(info) => Ok((
-            Some(ElfMember {
-                path: entry.name.clone(),
-                info,
-            }),
-            tried + read.bytes_fetched,
-        )),
-        Err(elf::ElfError::NotElf) if !looks_shared(&entry.name) => {
-            Ok((None, tried + read.bytes_fetched))
-        }
+        Ok(info) => Ok(Some(ElfMember {
+            path: entry.name.clone(),
+            info,
+        })),
+        Err(elf::ElfError::NotElf) if !looks_shared(&entry.name) => Ok(None),
         Err(err) => Err(format!("{}: {err}", entry.name)),
     }
 }
@@ -294,6 +387,42 @@ mod tests {
                 "pkg.libs/libgomp-a34b3233.so.1.0.0",
                 "pkg-1.0.data/scripts/tool",
                 "pkg/bin/helper"
+            ]
+        );
+    }
+
+    fn at(name: &str, offset: u64, compressed: u64) -> ZipEntry {
+        ZipEntry {
+            local_header_offset: offset,
+            compressed_size: compressed,
+            ..entry(name)
+        }
+    }
+
+    #[test]
+    fn members_close_together_share_a_request_and_far_or_many_do_not() {
+        let near = [
+            at("a.so", 0, 1000),
+            at("b.so", 3000, 1000),
+            at("c.so", 6000 + SPAN_GAP, 1000),
+            at("d.so", 4 * SPAN_MAX, SPAN_MAX / 2),
+            at("e.so", 4 * SPAN_MAX + SPAN_MAX / 2 + 1100, SPAN_MAX / 2),
+        ];
+        // Given out of order: spans follow the file.
+        let names = |spans: Vec<Vec<&ZipEntry>>| -> Vec<Vec<String>> {
+            spans
+                .iter()
+                .map(|s| s.iter().map(|e| e.name.clone()).collect())
+                .collect()
+        };
+        let members: Vec<&ZipEntry> = near.iter().rev().collect();
+        assert_eq!(
+            names(spans(members)),
+            [
+                vec!["a.so", "b.so"],
+                vec!["c.so"],
+                vec!["d.so"],
+                vec!["e.so"]
             ]
         );
     }
