@@ -81,14 +81,14 @@ pub async fn analyze(
     let sparse_allowed = std::env::var_os("WHEELCHECK_WHOLE_MEMBERS").is_none();
     let (large, small): (Vec<&ZipEntry>, Vec<&ZipEntry>) = elf_candidates(entries)
         .into_iter()
-        .partition(|e| sparse_allowed && sparse::may_read(e));
+        .partition(|e| sparse_allowed && sparse::may_read(e, total));
     let reads = large
         .into_iter()
         .map(|entry| vec![entry])
         .chain(spans(small))
         .map(|members| async move {
             match members.as_slice() {
-                [entry] if sparse_allowed && sparse::may_read(entry) => {
+                [entry] if sparse_allowed && sparse::may_read(entry, total) => {
                     let _turn = LARGE_MEMBER_READS
                         .acquire()
                         .await
