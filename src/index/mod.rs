@@ -40,15 +40,15 @@ use url::Url;
 use crate::inspect::analysis::{self, WheelAnalysis};
 use crate::inspect::sdist::{self, SdistFiles};
 use crate::inspect::sdist_tail;
-
-/// How much of a large sdist's end is read, in turn, before downloading it whole: matplotlib's
-/// last 1 MiB holds its PKG-INFO and pyproject.toml.
-const SDIST_TAIL_READS: [u64; 2] = [1 << 20, 4 << 20];
 use activity::Activity;
 use cache::Cache;
 use http::{FetchError, HttpClient, redact};
 use remote::{RemoteError, WheelHead};
 pub use simple::IndexFile;
+
+/// How much of a large sdist's end is read, in turn, before downloading it whole: matplotlib's
+/// last 1 MiB holds its PKG-INFO and pyproject.toml.
+const SDIST_TAIL_READS: [u64; 2] = [1 << 20, 4 << 20];
 
 /// A file of a project page with its name parsed: done once per run, shared by every target's
 /// resolution (parsing file names was the largest cost of resolving from a warm cache).

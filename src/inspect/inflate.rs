@@ -228,8 +228,8 @@ pub fn decode_from(
     decode_blocks(data, start, usize::MAX, sink)
 }
 
-/// Compressed bytes too many to hold at once (a 150 MB tail), handed to [`decode_windowed`] a
-/// window at a time.
+/// Compressed bytes too many to hold at once (a 150 MB tail), handed to the decoder
+/// ([`super::resume::decode`]) a window at a time.
 pub trait Window {
     /// The stream's bytes from byte `from` on — at least `LOOKAHEAD` of them, or all
     /// that are left — and whether they reach the end of the stream.
@@ -249,38 +249,6 @@ impl Window for SliceWindow<'_> {
     fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)> {
         Ok((self.0.get(from..).unwrap_or_default(), true))
     }
-}
-
-/// [`decode_from`] over a [`Window`]: only a window of the compressed bytes is held at a time.
-pub fn decode_windowed(
-    source: &mut dyn Window,
-    start: usize,
-    sink: &mut dyn FnMut(&[u16]),
-) -> Result<u64, InflateError> {
-    let mut out = Output::new(sink);
-    let mut pos = start;
-    loop {
-        let first = pos / 8;
-        let (data, whole_rest) = source
-            .bytes_from(first)
-            .map_err(|_| InflateError::Invalid("the compressed bytes cannot be read"))?;
-        let mut bits = Bits {
-            data,
-            pos: pos - first * 8,
-        };
-        let last = match decode_block(&mut bits, &mut out) {
-            Err(InflateError::Truncated) if !whole_rest => {
-                return Err(InflateError::Invalid("a block longer than the window"));
-            }
-            result => result?,
-        };
-        pos = first * 8 + bits.pos;
-        if last {
-            break;
-        }
-    }
-    out.flush();
-    Ok(out.produced)
 }
 
 /// Decode at most `max_blocks` blocks (fewer if the stream ends first).
@@ -591,51 +559,6 @@ mod tests {
             *self.bytes.last_mut().unwrap() |= (bit as u8) << (self.used % 8);
             self.used += 1;
         }
-    }
-
-    /// A window over a slice that hands out at most `len` bytes at a time.
-    struct Slices<'a> {
-        data: &'a [u8],
-        len: usize,
-        calls: usize,
-    }
-
-    impl Window for Slices<'_> {
-        fn bytes_from(&mut self, from: usize) -> std::io::Result<(&[u8], bool)> {
-            self.calls += 1;
-            let end = (from + self.len).min(self.data.len());
-            Ok((&self.data[from.min(end)..end], end == self.data.len()))
-        }
-    }
-
-    #[test]
-    fn a_windowed_decode_gives_what_the_slice_decode_gives() {
-        let original = sample(3_000_000);
-        let compressed = deflate(&original);
-        let start = find_block(&compressed, compressed.len() * 4, compressed.len() * 8).unwrap();
-        let whole = decode_all(&compressed, start).unwrap();
-        let mut windows = Slices {
-            data: &compressed,
-            len: <dyn Window>::LOOKAHEAD,
-            calls: 0,
-        };
-        let mut out = Vec::new();
-        let produced =
-            decode_windowed(&mut windows, start, &mut |c| out.extend_from_slice(c)).unwrap();
-        assert_eq!(produced as usize, whole.len());
-        assert_eq!(out, whole);
-        assert!(windows.calls > 1, "one window per block");
-
-        // A window shorter than a block, with more of the stream after it, is an error.
-        let mut short = Slices {
-            data: &compressed,
-            len: 1000,
-            calls: 0,
-        };
-        assert_eq!(
-            decode_windowed(&mut short, start, &mut |_| {}).map_err(|e| e.to_string()),
-            Err("invalid deflate data: a block longer than the window".to_string())
-        );
     }
 
     #[test]

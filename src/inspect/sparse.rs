@@ -7,8 +7,8 @@
 //! section can sit at 2% with its fat binaries after it. The program headers say where it is,
 //! and the cheaper way is taken (`prefers_start`): inflating the start, from the member's
 //! first byte, only as far as needed; or decoding the member's *tail* from a deflate block found
-//! in the middle ([`super::inflate`]), which runs to the member's end, so the offset of every
-//! decoded byte is exact. Compressed and decoded bytes go to temporary files and are read a
+//! in the middle ([`super::inflate`] finds it, zlib decodes from it through [`super::resume`]),
+//! which runs to the member's end, so the offset of every decoded byte is exact. Compressed and decoded bytes go to temporary files and are read a
 //! window at a time, so memory stays small whatever the size.
 //!
 //! Anything unexpected — no block found, the dynamic section not reached or depending on bytes
