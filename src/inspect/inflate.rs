@@ -519,7 +519,7 @@ mod tests {
         assert_eq!(bytes, original);
         // Final fixed block: literal 'a' (0x30 + 0x61 as eight bits), then length code 257
         // (0000001) and distance code 30 (11110), which the format reserves.
-        let mut writer = BitWriter::default();
+        let mut writer = crate::inspect::resume::BitWriter::default();
         writer.put(0b1, 1);
         writer.put(0b01, 2);
         writer.put_code(0x30 + u32::from(b'a'), 8);
@@ -529,36 +529,6 @@ mod tests {
             decode_all(&writer.bytes, 0),
             Err(InflateError::Invalid("distance code"))
         );
-    }
-
-    /// Writes bits least-significant first, as deflate does; Huffman codes go most-significant
-    /// bit first.
-    #[derive(Default)]
-    struct BitWriter {
-        bytes: Vec<u8>,
-        used: usize,
-    }
-
-    impl BitWriter {
-        fn put(&mut self, value: u32, count: usize) {
-            for i in 0..count {
-                self.bit((value >> i) & 1);
-            }
-        }
-
-        fn put_code(&mut self, code: u32, len: usize) {
-            for i in (0..len).rev() {
-                self.bit((code >> i) & 1);
-            }
-        }
-
-        fn bit(&mut self, bit: u32) {
-            if self.used.is_multiple_of(8) {
-                self.bytes.push(0);
-            }
-            *self.bytes.last_mut().unwrap() |= (bit as u8) << (self.used % 8);
-            self.used += 1;
-        }
     }
 
     #[test]

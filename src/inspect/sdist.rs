@@ -132,13 +132,14 @@ fn finish(files: SdistFiles) -> Result<SdistFiles, SdistError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    /// A .tar.gz of `members` in order (GNU headers, long names as GNU long-name entries).
+    pub(in crate::inspect) fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
         let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
             Vec::new(),
-            flate2::Compression::fast(),
+            flate2::Compression::default(),
         ));
         for (path, data) in members {
             let mut header = tar::Header::new_gnu();

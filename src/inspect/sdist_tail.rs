@@ -263,6 +263,7 @@ fn pax_path(text: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::sdist::tests::tar_gz;
 
     /// Bytes that do not compress, so that a tail of them is mid-stream.
     fn noise(len: usize, seed: u32) -> Vec<u8> {
@@ -275,21 +276,6 @@ mod tests {
                 state as u8
             })
             .collect()
-    }
-
-    /// A .tar.gz of `members` in order, with GNU long names for long paths.
-    fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-            Vec::new(),
-            flate2::Compression::default(),
-        ));
-        for (path, data) in members {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o644);
-            builder.append_data(&mut header, path, *data).unwrap();
-        }
-        builder.into_inner().unwrap().finish().unwrap()
     }
 
     const MESON: &[u8] =
