@@ -80,7 +80,7 @@ fn a_corrupted_cache_entry_is_detected_and_fetched_again() {
     let world = world();
     let first = world.run_json("app\n", &[SLIM]);
     world.index.clear_log();
-    for file in files_under(&world.cache.path().join("content-v2")) {
+    for file in files_under(&world.cache.path().join("entries-v1")) {
         let mut bytes = std::fs::read(&file).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0xff;

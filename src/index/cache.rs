@@ -1,25 +1,36 @@
 //! The on-disk cache shared by every wheelcheck process on a machine.
 //!
-//! Storage is [`cacache`]: content-addressed files written to a temporary file and renamed into
-//! place, with an integrity hash checked on every read. That gives us the two properties parallel
-//! CI jobs need without any locking of our own: readers never see a partial entry, and an entry
-//! corrupted on disk reads as a miss (and is fetched again) instead of as wrong data.
+//! Each entry is one file in `<cache dir>/entries-v1/`, named by a 128-bit hash of its key. It is
+//! written to a temporary file in that directory and renamed into place, so a reader sees either
+//! the old entry, the new one or none, never a partial one. Each file carries its key, the time it
+//! was written, its length and a checksum over all of it; an entry that does not check out (a
+//! torn write after a crash, a flipped bit, another key) reads as a miss, is fetched again and
+//! overwritten. That gives parallel CI jobs on one runner a shared cache without any locking.
+//!
+//! The layout is flat on purpose. The content-addressed store used before kept two directory
+//! levels per entry in two trees, and creating those directories was 12 to 20% of a cold run's
+//! CPU time on ext4; here a cold run creates one directory.
 //!
 //! Two kinds of entries live here. Index pages change over time, so they carry the time they were
 //! fetched and are fresh only for a time-to-live. Everything derived from a file whose sha256 the
 //! index told us (wheel metadata, central directories, ELF analyses) never changes and never
 //! expires.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The checksum of every entry, verified on each read. It guards against corruption on disk, not
-/// against an attacker with write access to the cache, so xxh3 does the job at a fraction of
-/// sha256's cost (hashing cached pages was a quarter of a warm run's instructions).
-const CHECKSUM: cacache::Algorithm = cacache::Algorithm::Xxh3;
-
 /// How long an index page stays fresh unless `--refresh` or the caller says otherwise.
 pub const DEFAULT_PAGE_TTL: Duration = Duration::from_secs(600);
+
+/// The directory of entries; its name changes when the file format does.
+const ENTRIES: &str = "entries-v1";
+
+/// The first bytes of every entry file.
+const MAGIC: &[u8; 8] = b"wchk\x00\x00\x00\x01";
+
+/// Magic, time written (ms), key length, content type length, body length, checksum.
+const HEADER_LEN: usize = 8 + 8 + 4 + 4 + 8 + 8;
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -70,62 +81,149 @@ impl Cache {
 
     /// An index page of any age (for `--offline`, and as the base of a revalidation).
     pub fn any_page(&self, key: &str) -> Option<CachedPage> {
-        let meta = cacache::metadata_sync(&self.dir, key).ok()??;
-        let body = cacache::read_hash_sync(&self.dir, &meta.integrity).ok()?;
-        let age = now_millis().saturating_sub(meta.time);
-        let content_type = meta
-            .metadata
-            .get("content_type")
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string();
+        let entry = self.read(key)?;
+        let age = now_millis().saturating_sub(entry.written_millis);
         Some(CachedPage {
-            body,
-            content_type,
-            age: Duration::from_millis(age.min(u64::MAX as u128) as u64),
+            body: entry.body,
+            content_type: entry.content_type,
+            age: Duration::from_millis(age),
         })
     }
 
     pub fn put_page(&self, key: &str, body: &[u8], content_type: &str) {
-        let opts = cacache::WriteOpts::new()
-            .algorithm(CHECKSUM)
-            .metadata(serde_json::json!({ "content_type": content_type }))
-            .time(now_millis());
-        let result = opts.open_sync(&self.dir, key).and_then(|mut writer| {
-            use std::io::Write;
-            writer
-                .write_all(body)
-                .map_err(|e| cacache::Error::IoError(e, "writing cache entry".into()))?;
-            writer.commit()
-        });
-        warn_on_failure(key, result.map(|_| ()));
+        self.write(key, content_type, body);
     }
 
     /// An entry keyed by content (a file's sha256 and what was derived from it): never expires.
     pub fn immutable(&self, key: &str) -> Option<Vec<u8>> {
-        cacache::read_sync(&self.dir, key).ok()
+        self.read(key).map(|entry| entry.body)
     }
 
     pub fn put_immutable(&self, key: &str, data: &[u8]) {
-        warn_on_failure(
-            key,
-            cacache::write_sync_with_algo(CHECKSUM, &self.dir, key, data).map(|_| ()),
-        );
+        self.write(key, "", data);
+    }
+
+    fn path_of(&self, key: &str) -> PathBuf {
+        let hash = xxhash_rust::xxh3::xxh3_128(key.as_bytes());
+        self.dir.join(ENTRIES).join(format!("{hash:032x}"))
+    }
+
+    fn read(&self, key: &str) -> Option<Entry> {
+        let path = self.path_of(key);
+        let bytes = std::fs::read(&path).ok()?;
+        let entry = Entry::decode(key, bytes);
+        if entry.is_none() {
+            crate::diag::debug(format_args!(
+                "cache entry {} for {key} does not check out; fetching it again",
+                path.display()
+            ));
+        }
+        entry
+    }
+
+    /// A cache that cannot be written (read-only home, full disk) slows wheelcheck down but must
+    /// not stop it, so failures are only reported with `-v`.
+    fn write(&self, key: &str, content_type: &str, body: &[u8]) {
+        let bytes = Entry::encode(key, content_type, body, now_millis());
+        if let Err(err) = self.write_file(key, &bytes) {
+            crate::diag::debug(format_args!("cache write for {key} failed: {err}"));
+        }
+    }
+
+    fn write_file(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = self.dir.join(ENTRIES);
+        let mut file = match tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&dir)?;
+                tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?
+            }
+            other => other?,
+        };
+        file.write_all(bytes)?;
+        file.persist(self.path_of(key)).map_err(|e| e.error)?;
+        Ok(())
     }
 }
 
-/// A cache that cannot be written (read-only home, full disk) slows wheelcheck down but must not
-/// stop it, so failures are only reported with `-v`.
-fn warn_on_failure(key: &str, result: Result<(), cacache::Error>) {
-    if let Err(err) = result {
-        crate::diag::debug(format_args!("cache write for {key} failed: {err}"));
+/// One entry as it is on disk: the header (see [`HEADER_LEN`]), then key, content type and body.
+/// The checksum is xxh3 over everything but itself: it guards against corruption on disk, not
+/// against someone with write access to the cache, and costs a fraction of sha256.
+struct Entry {
+    written_millis: u64,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Entry {
+    fn encode(key: &str, content_type: &str, body: &[u8], written_millis: u64) -> Vec<u8> {
+        let mut bytes =
+            Vec::with_capacity(HEADER_LEN + key.len() + content_type.len() + body.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&written_millis.to_le_bytes());
+        bytes.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(content_type.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.extend_from_slice(content_type.as_bytes());
+        bytes.extend_from_slice(body);
+        let checksum = checksum(&bytes);
+        bytes[HEADER_LEN - 8..HEADER_LEN].copy_from_slice(&checksum.to_le_bytes());
+        bytes
+    }
+
+    /// The entry in `bytes` if it is whole, unaltered and for `key`.
+    fn decode(key: &str, mut bytes: Vec<u8>) -> Option<Entry> {
+        let header = bytes.get(..HEADER_LEN)?;
+        let field = |at: usize, len: usize| -> u64 {
+            let mut le = [0u8; 8];
+            le[..len].copy_from_slice(&header[at..at + len]);
+            u64::from_le_bytes(le)
+        };
+        if &header[..8] != MAGIC {
+            return None;
+        }
+        let written_millis = field(8, 8);
+        let key_len = field(16, 4) as usize;
+        let type_len = field(20, 4) as usize;
+        let body_len = usize::try_from(field(24, 8)).ok()?;
+        let stored = field(32, 8);
+        let total = HEADER_LEN
+            .checked_add(key_len)?
+            .checked_add(type_len)?
+            .checked_add(body_len)?;
+        if bytes.len() != total || stored != checksum(&bytes) {
+            return None;
+        }
+        let key_end = HEADER_LEN + key_len;
+        if &bytes[HEADER_LEN..key_end] != key.as_bytes() {
+            return None;
+        }
+        let content_type = std::str::from_utf8(&bytes[key_end..key_end + type_len])
+            .ok()?
+            .to_string();
+        bytes.drain(..key_end + type_len);
+        Some(Entry {
+            written_millis,
+            content_type,
+            body: bytes,
+        })
     }
 }
 
-fn now_millis() -> u128 {
+/// xxh3 of `bytes` with the checksum field counted as zeros.
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&bytes[..HEADER_LEN - 8]);
+    hasher.update(&[0; 8]);
+    hasher.update(&bytes[HEADER_LEN..]);
+    hasher.digest()
+}
+
+fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
+        .map(|d| d.as_millis().min(u128::from(u64::MAX)) as u64)
         .unwrap_or(0)
 }
 
@@ -133,14 +231,19 @@ fn now_millis() -> u128 {
 mod tests {
     use super::*;
 
+    fn cache(dir: &Path, ttl_secs: u64, refresh: bool) -> Cache {
+        Cache::new(dir.into(), Duration::from_secs(ttl_secs), refresh)
+    }
+
     #[test]
     fn page_is_fresh_within_ttl_and_stale_after() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().into(), Duration::from_secs(60), false);
+        let cache = cache(dir.path(), 60, false);
         cache.put_page("page:x", b"body", "application/json");
         let page = cache.fresh_page("page:x").expect("fresh");
         assert_eq!(page.body, b"body");
         assert_eq!(page.content_type, "application/json");
+        assert!(page.age < Duration::from_secs(60));
 
         let expired = Cache::new(dir.path().into(), Duration::ZERO, false);
         assert!(expired.fresh_page("page:x").is_none());
@@ -150,34 +253,104 @@ mod tests {
     #[test]
     fn refresh_ignores_fresh_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().into(), Duration::from_secs(60), true);
+        let cache = cache(dir.path(), 60, true);
         cache.put_page("page:x", b"body", "text/html");
         assert!(cache.fresh_page("page:x").is_none());
         assert!(cache.any_page("page:x").is_some());
     }
 
     #[test]
-    fn corrupted_content_reads_as_a_miss() {
+    fn a_later_write_replaces_the_entry_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().into(), Duration::from_secs(60), false);
-        cache.put_immutable("meta:abc", b"Metadata-Version: 2.1\n");
-        assert!(cache.immutable("meta:abc").is_some());
-        for entry in walk(&dir.path().join("content-v2")) {
-            std::fs::write(&entry, b"garbage").unwrap();
-        }
-        assert!(cache.immutable("meta:abc").is_none());
+        let cache = cache(dir.path(), 60, false);
+        cache.put_immutable("meta:a", b"first");
+        cache.put_immutable("meta:a", b"second, longer");
+        cache.put_immutable("meta:b", b"");
+        assert_eq!(cache.immutable("meta:a").unwrap(), b"second, longer");
+        assert_eq!(cache.immutable("meta:b").unwrap(), b"");
+        assert!(cache.immutable("meta:c").is_none());
+        let names = entry_files(dir.path());
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
-    fn walk(dir: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                out.extend(walk(&path));
-            } else {
-                out.push(path);
-            }
+    #[test]
+    fn every_flipped_byte_and_every_cut_reads_as_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache(dir.path(), 60, false);
+        cache.put_page("page:x", b"Metadata-Version: 2.1\n", "text/html");
+        let path = cache.path_of("page:x");
+        let good = std::fs::read(&path).unwrap();
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(cache.any_page("page:x").is_none(), "byte {at} flipped");
         }
-        out
+        for len in 0..good.len() {
+            std::fs::write(&path, &good[..len]).unwrap();
+            assert!(cache.any_page("page:x").is_none(), "cut at {len}");
+        }
+        std::fs::write(&path, [good.as_slice(), b"!"].concat()).unwrap();
+        assert!(cache.any_page("page:x").is_none(), "a byte appended");
+        std::fs::write(&path, &good).unwrap();
+        assert!(cache.any_page("page:x").is_some());
+    }
+
+    #[test]
+    fn an_entry_under_another_key_s_name_is_not_taken_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache(dir.path(), 60, false);
+        cache.put_immutable("meta:a", b"a's metadata");
+        std::fs::copy(cache.path_of("meta:a"), cache.path_of("meta:b")).unwrap();
+        assert!(cache.immutable("meta:b").is_none());
+    }
+
+    #[test]
+    fn readers_racing_writers_see_whole_entries_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cache(dir.path(), 60, false);
+        let bodies: Vec<Vec<u8>> = (0..4u8)
+            .map(|i| vec![i; 200_000 + usize::from(i)])
+            .collect();
+        std::thread::scope(|scope| {
+            for body in &bodies {
+                let cache = cache.clone();
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        cache.put_immutable("analysis:x", body);
+                    }
+                });
+            }
+            for _ in 0..2 {
+                let cache = cache.clone();
+                let bodies = &bodies;
+                scope.spawn(move || {
+                    for _ in 0..200 {
+                        if let Some(read) = cache.immutable("analysis:x") {
+                            assert!(bodies.contains(&read), "a partial or mixed entry");
+                        }
+                    }
+                });
+            }
+        });
+        assert!(bodies.contains(&cache.immutable("analysis:x").unwrap()));
+        assert_eq!(entry_files(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn an_unwritable_cache_is_a_miss_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"").unwrap();
+        let cache = cache(&file, 60, false);
+        cache.put_immutable("meta:a", b"x");
+        assert!(cache.immutable("meta:a").is_none());
+    }
+
+    fn entry_files(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir.join(ENTRIES))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
     }
 }
