@@ -42,7 +42,7 @@ use wheelcheck::index::cache::Cache;
 use wheelcheck::index::http::{Credentials, HttpClient, Limits};
 use wheelcheck::index::{Index, Sources};
 use wheelcheck::knowledge::catalog::Catalog;
-use wheelcheck::resolve::{TargetEnv, resolve_target};
+use wheelcheck::resolve::{ResolveOptions, TargetEnv, resolve_target};
 use wheelcheck::tags::{Arch, TagPriority};
 use wheelcheck::target::Target;
 
@@ -178,10 +178,12 @@ fn resolve_all(
     runtime: &tokio::runtime::Runtime,
     envs: &[TargetEnv],
 ) -> usize {
+    // Resolution only: no ELF file is read, as before the resolver could start that.
+    let no_elf = ResolveOptions::default();
     envs.iter()
         .map(|env| {
             let outcome =
-                resolve_target(&request.input, index, runtime.handle().clone(), env, false);
+                resolve_target(&request.input, index, runtime.handle().clone(), env, no_elf);
             assert!(outcome.ok, "resolution failed: {:?}", outcome.error);
             outcome.packages.len()
         })

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use support::elf::*;
 use support::*;
@@ -286,6 +288,60 @@ fn only_elf_members_are_fetched_by_range_and_a_second_run_reads_nothing() {
             .iter()
             .all(|r| !r.path.ends_with(".whl")),
         "the analysis was not cached"
+    );
+}
+
+#[test]
+fn a_picked_wheel_is_read_while_the_resolution_still_waits_on_another_package() {
+    let so = needs_system_lib();
+    let filler = noise(300_000);
+    // The resolver settles demo (listed first), then mid, whose dependency's page is slow.
+    let app = Meta::new("app", "1.0").dep("demo").dep("mid");
+    let mid = Meta::new("mid", "1.0").dep("slow");
+    let world = World::new(vec![
+        (
+            "app",
+            vec![IndexFile::from(wheel(&app, "py3-none-any", &[]))],
+        ),
+        (
+            "mid",
+            vec![IndexFile::from(wheel(&mid, "py3-none-any", &[]))],
+        ),
+        (
+            "demo",
+            vec![native(
+                "demo",
+                GLIBC_TAG,
+                &[("demo/_ext.so", &so.object), ("demo/data.txt", &filler)],
+            )],
+        ),
+        (
+            "slow",
+            vec![IndexFile::from(wheel(
+                &Meta::new("slow", "1.0"),
+                "py3-none-any",
+                &[],
+            ))],
+        ),
+    ]);
+    world
+        .index
+        .set_fault("/simple/slow/", Fault::Delay(Duration::from_millis(1500)));
+    let report = world.run_json("app\n", &[SLIM]).json();
+    assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
+    let requests = world.index.requests();
+    let slow_page = requests
+        .iter()
+        .position(|r| r.path.starts_with("/simple/slow/"))
+        .expect("slow's page was asked for");
+    // The wheel's tail (central directory and metadata), then its ELF member.
+    let demo_reads_before = requests[..slow_page]
+        .iter()
+        .filter(|r| r.path.contains("/demo-"))
+        .count();
+    assert_eq!(
+        demo_reads_before, 2,
+        "demo's ELF member was not read while slow's page was awaited: {requests:#?}"
     );
 }
 

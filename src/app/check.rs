@@ -55,15 +55,24 @@ fn check_target(
         markers: target.marker_env(),
         python_full: target.python_full_version(),
     };
-    let mut outcome = resolve::resolve_target(&request.input, index, runtime.clone(), &env, false);
-    // With no sdist in the solution, pip's binary-only resolution is the same one.
+    let options = resolve::ResolveOptions {
+        binary_only: false,
+        inspect_picked_wheels: true,
+    };
+    let mut outcome =
+        resolve::resolve_target(&request.input, index, runtime.clone(), &env, options);
+    // With no sdist in the solution, pip's binary-only resolution is the same one. Its wheels
+    // are not inspected: the report reads only the first resolution's.
     let binary_only = match (outcome.ok, outcome.has_sdist()) {
         (_, true) => Some(resolve::resolve_target(
             &request.input,
             index,
             runtime.clone(),
             &env,
-            true,
+            resolve::ResolveOptions {
+                binary_only: true,
+                inspect_picked_wheels: false,
+            },
         )),
         (true, false) => Some(outcome.clone()),
         (false, false) => None,

@@ -82,22 +82,14 @@ pub async fn analyze(
     let (large, small): (Vec<&ZipEntry>, Vec<&ZipEntry>) = elf_candidates(entries)
         .into_iter()
         .partition(|e| sparse_allowed && sparse::may_read(e, total));
-    let reads = large
+    let mut groups: Vec<Vec<&ZipEntry>> = large.into_iter().map(|entry| vec![entry]).collect();
+    groups.extend(spans(small));
+    // Collected first: a lazy `map` held across the await below keeps the future from being
+    // provably `Send`, which spawning an analysis needs.
+    let reads: Vec<_> = groups
         .into_iter()
-        .map(|entry| vec![entry])
-        .chain(spans(small))
-        .map(|members| async move {
-            match members.as_slice() {
-                [entry] if sparse_allowed && sparse::may_read(entry, total) => {
-                    let _turn = LARGE_MEMBER_READS
-                        .acquire()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    read_large(http, url, total, entry).await
-                }
-                _ => read_span(http, url, total, &members).await,
-            }
-        });
+        .map(|members| read_group(http, url, total, members, sparse_allowed))
+        .collect();
     let results: Vec<Result<(Vec<ElfMember>, u64), String>> = futures::stream::iter(reads)
         .buffer_unordered(CONCURRENT_MEMBERS)
         .collect()
@@ -120,6 +112,26 @@ pub async fn analyze(
     }
     analysis.elf_files.sort_by(|a, b| a.path.cmp(&b.path));
     analysis
+}
+
+/// One large member read sparsely (or whole if that fails), or a span of members read whole.
+async fn read_group(
+    http: &HttpClient,
+    url: &Url,
+    total: u64,
+    members: Vec<&ZipEntry>,
+    sparse_allowed: bool,
+) -> Result<(Vec<ElfMember>, u64), String> {
+    match members.as_slice() {
+        [entry] if sparse_allowed && sparse::may_read(entry, total) => {
+            let _turn = LARGE_MEMBER_READS
+                .acquire()
+                .await
+                .map_err(|e| e.to_string())?;
+            read_large(http, url, total, entry).await
+        }
+        _ => read_span(http, url, total, &members).await,
+    }
 }
 
 /// Members in file order, grouped into runs that one request each fetches.

@@ -80,6 +80,8 @@ pub struct Provider<'a> {
     tags: &'a TagPriority,
     env: &'a MarkerEnvironment,
     policy: FilePolicy,
+    /// See [`super::ResolveOptions::inspect_picked_wheels`].
+    pub(super) inspect_picked_wheels: bool,
     candidates: RefCell<HashMap<PackageName, Rc<Candidates>>>,
     missing: RefCell<HashMap<PackageName, String>>,
     specs: RefCell<HashMap<PackageName, SpecSummary>>,
@@ -105,6 +107,7 @@ impl<'a> Provider<'a> {
             tags,
             env,
             policy,
+            inspect_picked_wheels: false,
             candidates: RefCell::default(),
             missing: RefCell::default(),
             specs: RefCell::default(),
@@ -266,6 +269,13 @@ impl<'a> Provider<'a> {
                 .block_on(self.index.wheel_metadata(&candidate.file))?;
             let meta = CoreMetadata::parse(&metadata)
                 .map_err(|e| ResolveError(format!("{}: {e}", candidate.file.filename)))?;
+            if self.inspect_picked_wheels {
+                let index = Arc::clone(self.index);
+                let file = Arc::clone(&candidate.file);
+                self.runtime.spawn(async move {
+                    let _ = index.wheel_elf(&file).await;
+                });
+            }
             return Ok((meta, None));
         }
         let files = self

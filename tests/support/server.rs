@@ -107,6 +107,8 @@ pub enum Fault {
     /// Answer `302 Found` with this `Location` (absolute, or relative to the request), every
     /// time: pointing a path at itself, or two paths at each other, makes a redirect loop.
     RedirectTo(String),
+    /// Answer normally after this pause (logged when the answer starts, after it).
+    Delay(std::time::Duration),
 }
 
 /// One request as the server saw it, logged when its response starts.
@@ -347,6 +349,9 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
             state.log.lock().unwrap().push(entry);
             while read_some(state, &mut stream, &mut buf) {}
             return;
+        }
+        if let Some(Fault::Delay(pause)) = fault {
+            std::thread::sleep(pause);
         }
         let resp = state.respond(&req, &path, fault.as_ref());
         let len = resp.body.len();
