@@ -349,7 +349,7 @@ impl MemberBuffer {
         match self.file {
             None => Ok(Bytes::Memory(self.memory)),
             Some(file) => {
-                file.as_file().sync_data()?;
+                // No sync needed: the mapping reads the same page cache the writes went to.
                 // SAFETY: the file is ours, private to this process, and not modified while mapped.
                 let map = unsafe { memmap2::Mmap::map(file.as_file())? };
                 Ok(Bytes::Mapped(map))
