@@ -108,5 +108,29 @@ fn bench_elf(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_elf);
+/// `inspect::inflate::find_block` in libstdc++.so.6 deflated at zlib's default level (as wheels
+/// are), searching from the middle of the compressed bytes, as a sparse read of a member's tail
+/// does: every bit position until the first block is tried.
+fn bench_find_block(c: &mut Criterion) {
+    let path = Path::new(LIBDIR).join("libstdc++.so.6");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("note: skipping find_block: cannot read {}", path.display());
+        return;
+    };
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, &bytes).unwrap();
+    let compressed = encoder.finish().unwrap();
+    let middle = &compressed[compressed.len() / 2..];
+    let found = wheelcheck::inspect::inflate::find_block(middle, 0, middle.len() * 8);
+    eprintln!(
+        "find_block: {} compressed bytes from the middle, first block at bit {found:?}",
+        middle.len()
+    );
+    c.bench_function("find_block/libstdc++.so.6", |b| {
+        b.iter(|| wheelcheck::inspect::inflate::find_block(black_box(middle), 0, middle.len() * 8))
+    });
+}
+
+criterion_group!(benches, bench_elf, bench_find_block);
 criterion_main!(benches);

@@ -227,6 +227,10 @@ async fn read_span(
             }
             MemberChunk::End { complete } => {
                 let taken = buffer.take();
+                // A temporary file that could not be written stopped the member: say so.
+                if let Some(err) = taken.as_ref().and_then(|b| b.error.as_ref()) {
+                    failed.get_or_insert(format!("{}: {err}", entry.name));
+                }
                 if complete && failed.is_none() {
                     match inspect_member(entry, taken) {
                         Ok(member) => found.extend(member),

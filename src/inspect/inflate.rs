@@ -33,27 +33,35 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
+    /// The next `count` (at most 32) bits, the first one lowest.
     fn bits(&mut self, count: u32) -> Result<u32, InflateError> {
-        let mut value = 0u32;
-        for i in 0..count {
-            let byte = *self
-                .data
-                .get(self.pos >> 3)
-                .ok_or(InflateError::Truncated)?;
-            value |= u32::from((byte >> (self.pos & 7)) & 1) << i;
-            self.pos += 1;
+        debug_assert!(count <= 32);
+        let end = self.pos + count as usize;
+        if end > self.data.len() * 8 {
+            return Err(InflateError::Truncated);
         }
-        Ok(value)
+        let value = (self.word() >> (self.pos & 7)) & ((1u64 << count) - 1);
+        self.pos = end;
+        Ok(value as u32)
+    }
+
+    /// Eight bytes from the one holding the next bit (zeros past the end).
+    fn word(&self) -> u64 {
+        let byte = self.pos >> 3;
+        match self.data.get(byte..byte + 8) {
+            Some(bytes) => u64::from_le_bytes(bytes.try_into().expect("eight bytes")),
+            None => {
+                let mut bytes = [0u8; 8];
+                let rest = self.data.get(byte..).unwrap_or_default();
+                bytes[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(bytes)
+            }
+        }
     }
 
     /// Up to 16 bits without consuming them; past the end they read as zero.
     fn peek16(&self) -> u32 {
-        let byte = self.pos >> 3;
-        let mut word = 0u32;
-        for i in 0..3 {
-            word |= u32::from(*self.data.get(byte + i).unwrap_or(&0)) << (8 * i);
-        }
-        (word >> (self.pos & 7)) & 0xffff
+        ((self.word() >> (self.pos & 7)) & 0xffff) as u32
     }
 
     fn available(&self) -> usize {
@@ -73,33 +81,10 @@ impl Huffman {
     /// `complete` requires the code to use every bit pattern (zlib's rule for all codes but a
     /// single-symbol distance code).
     fn new(lengths: &[u8], allow_incomplete: bool) -> Result<Self, InflateError> {
-        let mut counts = [0u16; 16];
-        for &len in lengths {
-            counts[len as usize] += 1;
-        }
-        counts[0] = 0;
-        let mut left: i32 = 1;
-        for &count in &counts[1..] {
-            left = (left << 1) - i32::from(count);
-            if left < 0 {
-                return Err(InflateError::Invalid("over-subscribed code"));
-            }
-        }
+        let counts = code_counts(lengths, allow_incomplete)?;
         let used: u16 = counts[1..].iter().sum();
-        if left > 0 && !(allow_incomplete && used <= 1) {
-            return Err(InflateError::Invalid("incomplete code"));
-        }
-        let mut offsets = [0u16; 16];
-        for len in 1..15 {
-            offsets[len + 1] = offsets[len] + counts[len];
-        }
         let mut symbols = vec![0u16; used as usize];
-        for (symbol, &len) in lengths.iter().enumerate() {
-            if len != 0 {
-                symbols[offsets[len as usize] as usize] = symbol as u16;
-                offsets[len as usize] += 1;
-            }
-        }
+        sort_symbols(lengths, &counts, &mut symbols);
         let mut huffman = Huffman {
             counts,
             symbols,
@@ -138,20 +123,69 @@ impl Huffman {
             bits.pos += len;
             return Ok(entry >> 4);
         }
-        let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
-        for len in 1..16 {
-            code |= bits.bits(1)? as i32;
-            let count = i32::from(self.counts[len]);
-            if code - count < first {
-                return Ok(self.symbols[(index + (code - first)) as usize]);
-            }
-            index += count;
-            first += count;
-            first <<= 1;
-            code <<= 1;
-        }
-        Err(InflateError::Invalid("no such code"))
+        canonical_decode(&self.counts, &self.symbols, bits)
     }
+}
+
+/// How many codes of each length `lengths` give, if they make a valid prefix code: `complete`
+/// (using every bit pattern), as zlib requires of all codes but a distance code of at most one
+/// symbol, which `allow_incomplete` permits.
+fn code_counts(lengths: &[u8], allow_incomplete: bool) -> Result<[u16; 16], InflateError> {
+    let mut counts = [0u16; 16];
+    for &len in lengths {
+        counts[usize::from(len & 15)] += 1;
+    }
+    counts[0] = 0;
+    let mut left: i32 = 1;
+    for &count in &counts[1..] {
+        left = (left << 1) - i32::from(count);
+        if left < 0 {
+            return Err(InflateError::Invalid("over-subscribed code"));
+        }
+    }
+    let used: u16 = counts[1..].iter().sum();
+    if left > 0 && !(allow_incomplete && used <= 1) {
+        return Err(InflateError::Invalid("incomplete code"));
+    }
+    Ok(counts)
+}
+
+/// The symbols in canonical order (by code length, then symbol) into `symbols`.
+fn sort_symbols(lengths: &[u8], counts: &[u16; 16], symbols: &mut [u16]) {
+    let mut offsets = [0u16; 16];
+    for len in 1..15 {
+        offsets[len + 1] = offsets[len] + counts[len];
+    }
+    for (symbol, &len) in lengths.iter().enumerate() {
+        if len != 0 {
+            symbols[offsets[len as usize] as usize] = symbol as u16;
+            offsets[len as usize] += 1;
+        }
+    }
+}
+
+/// One symbol of a canonical code, a bit at a time.
+fn canonical_decode(
+    counts: &[u16; 16],
+    symbols: &[u16],
+    bits: &mut Bits,
+) -> Result<u16, InflateError> {
+    let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
+    for &count in &counts[1..] {
+        code |= bits.bits(1)? as i32;
+        let count = i32::from(count);
+        if code - count < first {
+            return symbols
+                .get((index + (code - first)) as usize)
+                .copied()
+                .ok_or(InflateError::Invalid("no such code"));
+        }
+        index += count;
+        first += count;
+        first <<= 1;
+        code <<= 1;
+    }
+    Err(InflateError::Invalid("no such code"))
 }
 
 const LENGTH_BASE: [u16; 29] = [
@@ -311,7 +345,7 @@ pub fn find_any_block(data: &[u8], from: usize, until: usize) -> Option<usize> {
 fn plausible_other_header(data: &[u8], pos: usize) -> bool {
     let mut bits = Bits { data, pos };
     match bits.bits(3).ok() {
-        Some(0b101) => dynamic_codes(&mut bits).is_ok(),
+        Some(0b101) => dynamic_header_is_valid(&mut bits),
         Some(0b000) => {
             bits.pos = bits.pos.div_ceil(8) * 8;
             let (Ok(len), Ok(nlen)) = (bits.bits(16), bits.bits(16)) else {
@@ -329,7 +363,16 @@ fn plausible_header(data: &[u8], pos: usize) -> bool {
     if bits.bits(3).ok() != Some(0b100) {
         return false;
     }
-    dynamic_codes(&mut bits).is_ok()
+    dynamic_header_is_valid(&mut bits)
+}
+
+/// What [`dynamic_codes`] checks of the header that follows a dynamic block's type bits, without
+/// building its tables: nearly every position a block search tries fails here.
+fn dynamic_header_is_valid(bits: &mut Bits) -> bool {
+    code_lengths(bits).is_ok_and(|(lengths, nlen, ndist)| {
+        code_counts(&lengths[..nlen], false).is_ok()
+            && code_counts(&lengths[nlen..nlen + ndist], true).is_ok()
+    })
 }
 
 fn decodes_to_end(data: &[u8], pos: usize) -> bool {
@@ -373,6 +416,16 @@ fn fixed_codes() -> (Huffman, Huffman) {
 }
 
 fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman), InflateError> {
+    let (lengths, nlen, ndist) = code_lengths(bits)?;
+    let lit = Huffman::new(&lengths[..nlen], false)?;
+    let dist = Huffman::new(&lengths[nlen..nlen + ndist], true)?;
+    Ok((lit, dist))
+}
+
+/// A dynamic block's header after its type bits: the code lengths of its literal/length codes
+/// (the first `nlen`) and distance codes (the next `ndist`), read through the code-length code.
+/// Nothing is allocated: a block search calls this at nearly every position it tries.
+fn code_lengths(bits: &mut Bits) -> Result<([u8; 286 + 30], usize, usize), InflateError> {
     let nlen = bits.bits(5)? as usize + 257;
     let ndist = bits.bits(5)? as usize + 1;
     let ncode = bits.bits(4)? as usize + 4;
@@ -383,11 +436,13 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman), InflateError> {
     for &index in &CODE_LENGTH_ORDER[..ncode] {
         code_lengths[index] = bits.bits(3)? as u8;
     }
-    let code_code = Huffman::new(&code_lengths, false)?;
-    let mut lengths = vec![0u8; nlen + ndist];
+    let counts = code_counts(&code_lengths, false)?;
+    let mut symbols = [0u16; 19];
+    sort_symbols(&code_lengths, &counts, &mut symbols);
+    let mut lengths = [0u8; 286 + 30];
     let mut i = 0;
     while i < nlen + ndist {
-        let symbol = code_code.decode(bits)?;
+        let symbol = canonical_decode(&counts, &symbols, bits)?;
         let (value, repeat) = match symbol {
             0..=15 => (symbol as u8, 1),
             16 => {
@@ -409,9 +464,7 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman), InflateError> {
     if lengths[256] == 0 {
         return Err(InflateError::Invalid("no end-of-block code"));
     }
-    let lit = Huffman::new(&lengths[..nlen], false)?;
-    let dist = Huffman::new(&lengths[nlen..], true)?;
-    Ok((lit, dist))
+    Ok((lengths, nlen, ndist))
 }
 
 fn codes(

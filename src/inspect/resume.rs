@@ -58,15 +58,14 @@ pub fn decode(
         if data.is_empty() {
             return Err(ResumeError::Truncated);
         }
-        let (consumed, ended) = if at == start / 8 {
-            // The block's first byte with the bits before the block cleared, as the prefix's
-            // end-of-block code left them.
-            let mut first = data.to_vec();
-            first[0] &= !low_bits(shift);
-            feed_both(&mut runs, &first, &mut mask, sink)?
-        } else {
-            feed_both(&mut runs, data, &mut mask, sink)?
+        // The block's first byte goes alone, with the bits before the block cleared as the
+        // prefix's end-of-block code left them.
+        let first_byte = at == start / 8;
+        let (consumed, ended) = match first_byte {
+            true => feed_both(&mut runs, &[data[0] & !low_bits(shift)], &mut mask, sink)?,
+            false => feed_both(&mut runs, data, &mut mask, sink)?,
         };
+        let whole_rest = whole_rest && (!first_byte || data.len() == 1);
         at += consumed;
         match (ended, whole_rest && consumed == data.len()) {
             (true, true) => return Ok(runs[0].produced),

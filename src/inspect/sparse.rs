@@ -534,6 +534,22 @@ impl inflate::Window for FileWindow<'_> {
     }
 }
 
+/// Append the runs of `true` in `mask`, whose first byte is at `position`, to `runs` (joining
+/// a run that continues the last).
+fn add_unknown_runs(runs: &mut Vec<(u64, u64)>, position: u64, mask: &[bool]) {
+    let mut i = 0;
+    while let Some(found) = mask[i..].iter().position(|&unknown| unknown) {
+        let run_start = i + found;
+        let run_len = mask[run_start..].iter().take_while(|&&u| u).count();
+        let at = position + run_start as u64;
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == at => *len += run_len as u64,
+            _ => runs.push((at, run_len as u64)),
+        }
+        i = run_start + run_len;
+    }
+}
+
 /// A member's tail, decoded to a temporary file; unknown bytes are listed, not stored.
 struct Tail {
     /// The offset in the member of the first decoded byte.
@@ -557,13 +573,7 @@ impl Tail {
         let mut position = 0u64;
         let mut failed = None;
         let decoded = resume::decode(compressed, block, &mut |bytes, unknown_mask| {
-            for (i, _) in unknown_mask.iter().enumerate().filter(|(_, u)| **u) {
-                let at = position + i as u64;
-                match unknown.last_mut() {
-                    Some((start, len)) if *start + *len == at => *len += 1,
-                    _ => unknown.push((at, 1)),
-                }
-            }
+            add_unknown_runs(&mut unknown, position, unknown_mask);
             position += bytes.len() as u64;
             if let Err(err) = writer.write_all(bytes) {
                 failed.get_or_insert(err);
@@ -620,6 +630,16 @@ mod tests {
             size: 3 * compressed_size,
             local_header_offset: 0,
         }
+    }
+
+    #[test]
+    fn unknown_runs_are_joined_across_chunks() {
+        let mut runs = Vec::new();
+        add_unknown_runs(&mut runs, 0, &[false, true, true, false, true]);
+        add_unknown_runs(&mut runs, 5, &[true, false, false]);
+        add_unknown_runs(&mut runs, 8, &[]);
+        add_unknown_runs(&mut runs, 8, &[false, false, true]);
+        assert_eq!(runs, [(1, 2), (4, 2), (10, 1)]);
     }
 
     #[test]
