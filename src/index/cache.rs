@@ -26,6 +26,10 @@ pub const DEFAULT_PAGE_TTL: Duration = Duration::from_secs(600);
 /// The directory of entries; its name changes when the file format does.
 const ENTRIES: &str = "entries-v1";
 
+/// What wheelcheck's cache directory held before `entries-v1`: cacache's content, index and
+/// temporary directories.
+const OLD_LAYOUT: [&str; 3] = ["content-v2", "index-v5", "tmp"];
+
 /// The first bytes of every entry file.
 const MAGIC: &[u8; 8] = b"wchk\x00\x00\x00\x01";
 
@@ -135,6 +139,7 @@ impl Cache {
         let mut file = match tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(&dir)?;
+                self.remove_old_layout();
                 tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?
             }
             other => other?,
@@ -142,6 +147,27 @@ impl Cache {
         file.write_all(bytes)?;
         file.persist(self.path_of(key)).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+impl Cache {
+    /// The directories of the content-addressed store this cache used before (cacache's), which
+    /// nothing reads any more: removed, best effort, when the entries directory is first made.
+    fn remove_old_layout(&self) {
+        // `tmp` alone could be anyone's: only next to cacache's own two.
+        let [content, index, _] = OLD_LAYOUT;
+        if !self.dir.join(content).is_dir() && !self.dir.join(index).is_dir() {
+            return;
+        }
+        for old in OLD_LAYOUT {
+            let path = self.dir.join(old);
+            if path.is_dir() && std::fs::remove_dir_all(&path).is_ok() {
+                crate::diag::debug(format_args!(
+                    "removed {} (an older wheelcheck's cache)",
+                    path.display()
+                ));
+            }
+        }
     }
 }
 
@@ -345,6 +371,31 @@ mod tests {
         let cache = cache(&file, 60, false);
         cache.put_immutable("meta:a", b"x");
         assert!(cache.immutable("meta:a").is_none());
+    }
+
+    #[test]
+    fn the_older_layout_is_removed_when_the_entries_directory_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        for old in OLD_LAYOUT {
+            std::fs::create_dir_all(dir.path().join(old).join("ab")).unwrap();
+            std::fs::write(dir.path().join(old).join("ab").join("x"), b"old").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), b"the user's").unwrap();
+        let cache = cache(dir.path(), 60, false);
+        cache.put_immutable("meta:a", b"x");
+        for old in OLD_LAYOUT {
+            assert!(!dir.path().join(old).exists(), "{old} is still there");
+        }
+        assert!(dir.path().join("notes.txt").exists());
+        assert_eq!(cache.immutable("meta:a").unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_tmp_directory_alone_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        cache(dir.path(), 60, false).put_immutable("meta:a", b"x");
+        assert!(dir.path().join("tmp").is_dir());
     }
 
     fn entry_files(dir: &Path) -> Vec<String> {
