@@ -12,7 +12,9 @@ use crate::resolve::{self, TargetEnv};
 use crate::tags::TagPriority;
 use crate::target::Target;
 
-/// Resolve every target concurrently; metadata fetched for one target serves all others.
+/// Resolve every target concurrently; metadata fetched for one target serves all others, and
+/// targets that resolve alike ([`resolves_alike`]: an image and its `-slim` variant) share one
+/// resolution.
 pub async fn check_all(
     targets: &[Target],
     request: &Request,
@@ -22,33 +24,71 @@ pub async fn check_all(
     let request = Arc::new(request.clone());
     let activity = &index.http().stats.activity;
     Activity::add(&activity.targets_total, targets.len() as u64);
-    let tasks: Vec<_> = targets
-        .iter()
-        .map(|target| {
-            let target = target.clone();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (at, target) in targets.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|group| resolves_alike(&targets[group[0]], target))
+        {
+            Some(group) => group.push(at),
+            None => groups.push(vec![at]),
+        }
+    }
+    let tasks: Vec<_> = groups
+        .into_iter()
+        .map(|group| {
+            let members: Vec<Target> = group.iter().map(|&at| targets[at].clone()).collect();
             let request = Arc::clone(&request);
             let index = Arc::clone(index);
             let knowledge = Arc::clone(knowledge);
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                check_target(&target, &request, &index, runtime, &knowledge)
-            })
+            let task = tokio::task::spawn_blocking(move || {
+                let resolution = resolve_for(&members, &request, &index, runtime.clone());
+                members
+                    .iter()
+                    .map(|target| {
+                        report_for(target, &resolution, &request, &index, &runtime, &knowledge)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (group, task)
         })
         .collect();
-    let mut reports = Vec::new();
-    for task in tasks {
-        reports.push(task.await.expect("a target's resolution panicked"));
+    let mut reports: Vec<Option<TargetReport>> = targets.iter().map(|_| None).collect();
+    for (group, task) in tasks {
+        let done = task.await.expect("a target's resolution panicked");
+        for (at, report) in group.into_iter().zip(done) {
+            reports[at] = Some(report);
+        }
     }
-    reports
+    reports.into_iter().flatten().collect()
 }
 
-fn check_target(
-    target: &Target,
+/// Whether two targets get the same resolution: the resolver sees a target only through its
+/// tags (Python, C library and its version, architecture) and markers (Python's full version,
+/// architecture).
+fn resolves_alike(a: &Target, b: &Target) -> bool {
+    a.arch == b.arch
+        && a.image.python == b.image.python
+        && a.image.libc == b.image.libc
+        && a.python_full_version() == b.python_full_version()
+}
+
+/// One resolution, for targets that [`resolves_alike`].
+struct Resolution {
+    tags: Vec<crate::tags::Tag>,
+    env: TargetEnv,
+    outcome: resolve::Outcome,
+    binary_only: Option<resolve::Outcome>,
+}
+
+fn resolve_for(
+    targets: &[Target],
     request: &Request,
     index: &Arc<Index>,
     runtime: tokio::runtime::Handle,
-    knowledge: &Knowledge,
-) -> TargetReport {
+) -> Resolution {
+    let target = &targets[0];
     let tags = target.tags();
     let env = TargetEnv {
         tags: TagPriority::new(&tags),
@@ -59,15 +99,14 @@ fn check_target(
         binary_only: false,
         inspect_picked_wheels: true,
     };
-    let mut outcome =
-        resolve::resolve_target(&request.input, index, runtime.clone(), &env, options);
+    let outcome = resolve::resolve_target(&request.input, index, runtime.clone(), &env, options);
     // With no sdist in the solution, pip's binary-only resolution is the same one. Its wheels
     // are not inspected: the report reads only the first resolution's.
     let binary_only = match (outcome.ok, outcome.has_sdist()) {
         (_, true) => Some(resolve::resolve_target(
             &request.input,
             index,
-            runtime.clone(),
+            runtime,
             &env,
             resolve::ResolveOptions {
                 binary_only: true,
@@ -77,8 +116,30 @@ fn check_target(
         (true, false) => Some(outcome.clone()),
         (false, false) => None,
     };
-    Activity::add(&index.http().stats.activity.targets_resolved, 1);
-    crate::diag::debug(format_args!("{}: resolved", target.label()));
+    Activity::add(
+        &index.http().stats.activity.targets_resolved,
+        targets.len() as u64,
+    );
+    for target in targets {
+        crate::diag::debug(format_args!("{}: resolved", target.label()));
+    }
+    Resolution {
+        tags,
+        env,
+        outcome,
+        binary_only,
+    }
+}
+
+fn report_for(
+    target: &Target,
+    resolution: &Resolution,
+    request: &Request,
+    index: &Arc<Index>,
+    runtime: &tokio::runtime::Handle,
+    knowledge: &Knowledge,
+) -> TargetReport {
+    let mut outcome = resolution.outcome.clone();
     if !request.refusals.is_empty() {
         outcome.ok = false;
         outcome.error = Some(format!(
@@ -86,13 +147,13 @@ fn check_target(
             request.refusals.join("; ")
         ));
     }
-    let inspection = inspect_wheels(&outcome, index, &runtime, target);
-    let sdists = super::judge::sdist_builds(&outcome, index, &runtime);
+    let inspection = inspect_wheels(&outcome, index, runtime, target);
+    let sdists = super::judge::sdist_builds(&outcome, index, runtime);
     let mut report = TargetReport::new(
         target,
-        &tags,
+        &resolution.tags,
         outcome,
-        binary_only,
+        resolution.binary_only.clone(),
         request.unresolved.clone(),
     );
     report.add_inspection(inspection);
@@ -101,7 +162,7 @@ fn check_target(
             .iter()
             .any(|s| s.sha256_verified && s.name == package.name);
     }
-    report::instead::annotate_twins(&mut report, &env.tags, &knowledge.twins);
+    report::instead::annotate_twins(&mut report, &resolution.env.tags, &knowledge.twins);
     super::judge::judge_target(&mut report, target, &sdists, knowledge);
     report
 }
@@ -193,4 +254,38 @@ async fn verify(
 
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::catalog::Catalog;
+    use crate::tags::Arch;
+
+    fn target(tag: &str, arch: Arch) -> Target {
+        let catalog = Catalog::load().unwrap();
+        Target::checked(catalog.resolve(tag, None).unwrap(), arch).unwrap()
+    }
+
+    #[test]
+    fn an_image_and_its_slim_variant_resolve_alike_and_nothing_else_does() {
+        let slim = target("python:3.12-slim-trixie", Arch::X86_64);
+        let full = target("python:3.12-trixie", Arch::X86_64);
+        assert_eq!(slim.tags(), full.tags(), "the premise: same tags");
+        assert!(resolves_alike(&slim, &full));
+        let unlike = [
+            target("python:3.12-slim-trixie", Arch::Aarch64),
+            target("python:3.12-alpine", Arch::X86_64),
+            target("python:3.12-slim-bookworm", Arch::X86_64),
+            target("python:3.13-slim-trixie", Arch::X86_64),
+        ];
+        for other in &unlike {
+            assert!(!resolves_alike(&slim, other), "{}", other.label());
+            assert!(
+                other.tags() != slim.tags() || other.marker_env() != slim.marker_env(),
+                "{} resolves like slim but is not grouped with it",
+                other.label()
+            );
+        }
+    }
 }
