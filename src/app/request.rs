@@ -146,7 +146,7 @@ impl Request {
         }
         Some(IndexFile {
             filename,
-            url: parsed,
+            url: parsed.into(),
             sha256,
             requires_python: None,
             yanked: None,

@@ -340,7 +340,7 @@ impl Index {
                     Activity::add(&self.activity().metadata, 1);
                     return Ok(Arc::new(bytes));
                 }
-                let mut url = file.url.clone();
+                let mut url = Url::clone(&file.url);
                 url.set_path(&format!("{}.metadata", file.url.path()));
                 let bytes = self.http.get(&url, "*/*").await?.body;
                 if let Some(expected) = &file.metadata_sha256 {
@@ -550,7 +550,7 @@ fn compare_sha256(file: &IndexFile, expected: &str, actual: &str) -> Result<(), 
 }
 
 fn local_wheel_head(file: &IndexFile) -> Result<WheelHead, IndexError> {
-    let url = &file.url;
+    let url: &Url = &file.url;
     let path = url
         .to_file_path()
         .map_err(|_| IndexError::Failed(format!("{url}: not a local path")))?;
@@ -583,7 +583,7 @@ async fn find_links_listing(
             let path = std::fs::canonicalize(entry.path()).ok()?;
             Some(IndexFile {
                 filename: entry.file_name().to_string_lossy().into_owned(),
-                url: Url::from_file_path(&path).ok()?,
+                url: Url::from_file_path(&path).ok()?.into(),
                 sha256: None,
                 requires_python: None,
                 yanked: None,

@@ -14,7 +14,7 @@ use url::Url;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexFile {
     pub filename: String,
-    pub url: Url,
+    pub url: FileUrl,
     pub sha256: Option<String>,
     /// `None` when absent, and also when unparsable: pip ignores an invalid Requires-Python.
     pub requires_python: Option<VersionSpecifiers>,
@@ -26,6 +26,68 @@ pub struct IndexFile {
     /// The sha256 the index gives for that metadata file, to check it against.
     pub metadata_sha256: Option<String>,
 }
+
+/// A file's URL, parsed when first used: a page read back from the cache lists thousands of
+/// files, of which the resolver fetches a few, and parsing every URL was a tenth of a warm run's
+/// CPU (a web-app list with boto3's and pydantic-core's pages). Dereferences to the [`Url`].
+#[derive(Clone)]
+pub struct FileUrl {
+    text: String,
+    parsed: std::sync::OnceLock<Url>,
+}
+
+impl FileUrl {
+    /// A URL string that this program wrote from a parsed [`Url`] (a cached page, checked by its
+    /// checksum); parsing it again gives the same URL.
+    fn written(text: String) -> Self {
+        FileUrl {
+            text,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<Url> for FileUrl {
+    fn from(url: Url) -> Self {
+        FileUrl {
+            text: url.as_str().to_string(),
+            parsed: std::sync::OnceLock::from(url),
+        }
+    }
+}
+
+impl std::ops::Deref for FileUrl {
+    type Target = Url;
+
+    fn deref(&self) -> &Url {
+        self.parsed.get_or_init(|| {
+            // Only a cache file altered to keep a valid checksum gets here: its URL then
+            // names nothing, and fetching it fails with that URL in the message.
+            Url::parse(&self.text).unwrap_or_else(|_| {
+                Url::parse("file:///wheelcheck-cache-entry-with-an-invalid-url")
+                    .expect("a valid URL")
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for FileUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl PartialEq for FileUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FileUrl {}
 
 pub const JSON_MEDIA_TYPE: &str = "application/vnd.pypi.simple.v1+json";
 /// What we ask for: JSON first, HTML as a fallback for indexes that only speak PEP 503.
@@ -123,7 +185,7 @@ fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Erro
             metadata_sha256,
             yanked: yanked(file.yanked)?,
             filename: file.filename.into_owned(),
-            url,
+            url: url.into(),
             size: file.size,
         });
     }
@@ -221,7 +283,7 @@ fn anchor_to_file(tag: &tl::HTMLTag, parser: &tl::Parser, base: &Url) -> Option<
         attribute(tag, "data-core-metadata").or_else(|| attribute(tag, "data-dist-info-metadata"));
     Some(IndexFile {
         filename,
-        url,
+        url: url.into(),
         sha256,
         requires_python: parse_requires_python(attribute(tag, "data-requires-python").as_deref()),
         yanked: attribute(tag, "data-yanked"),
@@ -334,7 +396,7 @@ fn decode_parsed(text: &str) -> Result<Vec<IndexFile>, String> {
         .into_iter()
         .map(|file| {
             Ok(IndexFile {
-                url: Url::parse(&file.url).map_err(|e| format!("{}: {e}", file.url))?,
+                url: FileUrl::written(file.url.into_owned()),
                 filename: file.filename.into_owned(),
                 sha256: file.sha256.map(Cow::into_owned),
                 requires_python: match file.requires_python {
@@ -457,6 +519,21 @@ mod tests {
             files[0].url.as_str(),
             "https://mirror.example/pkgs/demo-1.0.tar.gz"
         );
+    }
+
+    #[test]
+    fn a_url_read_back_from_the_cache_is_parsed_when_used_and_equals_the_original() {
+        let original =
+            Url::parse("https://files.example/packages/ab/cd/demo%2B1-1.0.tar.gz#x").unwrap();
+        let written = FileUrl::written(original.as_str().to_string());
+        assert!(written.parsed.get().is_none(), "parsed before use");
+        assert_eq!(*written, original);
+        assert_eq!(written.path(), original.path());
+        assert_eq!(written, FileUrl::from(original));
+        // A cache file altered to hold no URL at all names nothing, and does not panic.
+        let broken = FileUrl::written("not a url".into());
+        assert_eq!(broken.scheme(), "file");
+        assert_eq!(broken.as_str(), "not a url");
     }
 
     #[test]

@@ -240,7 +240,7 @@ fn index_files(
     }
     let converted = files.iter().map(|file| IndexFile {
         filename: file.filename.clone(),
-        url: file.url.clone().expect("checked above"),
+        url: file.url.clone().expect("checked above").into(),
         sha256: file
             .hashes
             .iter()

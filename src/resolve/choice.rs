@@ -166,7 +166,9 @@ mod tests {
     fn file(name: &str) -> IndexFile {
         IndexFile {
             filename: name.into(),
-            url: url::Url::parse(&format!("https://files.example/{name}")).unwrap(),
+            url: url::Url::parse(&format!("https://files.example/{name}"))
+                .unwrap()
+                .into(),
             sha256: None,
             requires_python: None,
             yanked: None,
