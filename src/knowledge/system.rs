@@ -126,6 +126,10 @@ impl SystemData {
         packages: &[String],
         installed: &BTreeSet<String>,
     ) -> (u64, Vec<String>) {
+        // The table is megabytes of text, parsed on first use: most images need no package.
+        if packages.is_empty() {
+            return (0, Vec::new());
+        }
         let table = self.package_table(&tables(image, arch).packages);
         let mut added: Vec<String> = Vec::new();
         let mut have = Have {
