@@ -553,21 +553,89 @@ fn large_library(writable: bool) -> Vec<u8> {
 
 #[test]
 fn a_large_member_is_read_sparsely_with_the_same_answers_as_read_whole() {
-    sparse_and_whole_agree(&large_library(false), 2);
+    sparse_and_whole_agree(&large_library(false), "libwcbig.so.1", 2);
 }
 
 #[test]
 fn a_large_member_with_an_early_dynamic_section_is_read_from_its_start() {
     // Decoding the tail would mean decoding the whole table: reading from the start, a fraction.
-    sparse_and_whole_agree(&large_library(true), 10);
+    sparse_and_whole_agree(&large_library(true), "libwcbig.so.1", 10);
+}
+
+#[test]
+fn a_member_read_whole_stops_once_its_start_holds_the_answers() {
+    // Under the size read sparsely, with incompressible bytes after everything that is read
+    // (as an unstripped library's symbol tables and debug sections are).
+    let mut so = needs_system_lib().object;
+    so.extend(noise(1 << 20));
+    sparse_and_whole_agree(&so, "libwcdemo.so.1", 8);
+}
+
+#[test]
+fn a_start_that_does_not_parse_is_read_again_whole() {
+    // A byte that is not UTF-8 in a needed library's name: the reader of the start refuses it
+    // in its own words; the member is read again whole, so the report is the whole read's,
+    // word for word (which also fails, in the ELF parser's words).
+    let so = needs_system_lib().object;
+    let mut so = replace(&so, b"libwcdemo.so.1", b"libwcdem\xff.so.1");
+    so.extend(noise(1 << 20));
+    let (default, whole) = reports(&so, "libwcdemo.so.1");
+    let (default_json, whole_json) = (default.json(), whole.json());
+    assert_eq!(
+        elf(&default_json, SLIM, "demo"),
+        elf(&whole_json, SLIM, "demo")
+    );
+    assert_eq!(
+        requests(&default),
+        requests(&whole) + 1,
+        "the member is fetched twice"
+    );
+}
+
+/// The number of requests `-v` says a run made.
+fn requests(run: &support::cli::Run) -> u64 {
+    let line = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("network: "))
+        .unwrap_or_else(|| panic!("no network line: {}", run.stderr));
+    line.split(' ').next().unwrap().parse().unwrap()
+}
+
+fn fetched(report: &Value) -> u64 {
+    target(report, SLIM, "x86_64")["bytes"]["elf_fetched"]
+        .as_u64()
+        .unwrap()
 }
 
 /// The sparse read gives the same answers as the whole read, fetching at most `1/saving` of its
 /// bytes.
-fn sparse_and_whole_agree(so: &[u8], saving: u64) {
+fn sparse_and_whole_agree(so: &[u8], member: &str, saving: u64) {
+    let (sparse, whole) = reports(so, member);
+    let (sparse, whole) = (sparse.json(), whole.json());
+    let (sparse_elf, whole_elf) = (elf(&sparse, SLIM, "demo"), elf(&whole, SLIM, "demo"));
+    assert_eq!(sparse_elf["analysis"], "done");
+    assert_eq!(sparse_elf, whole_elf);
+    assert!(strings(&sparse_elf["provided_by_libc"]).contains(&"libc.so.6".to_string()));
+    let total = target(&sparse, SLIM, "x86_64")["bytes"]["wheels_total"]
+        .as_u64()
+        .unwrap();
+    assert!(total > 1 << 20, "the member is large");
+    assert!(
+        fetched(&sparse) * saving < fetched(&whole),
+        "sparse {} bytes, whole {} bytes",
+        fetched(&sparse),
+        fetched(&whole)
+    );
+}
+
+/// The JSON reports of a wheel holding `so` as `demo/<member>`: as wheelcheck reads it by
+/// default, and with every ELF member inflated whole (`WHEELCHECK_WHOLE_MEMBERS`).
+fn reports(so: &[u8], member: &str) -> (support::cli::Run, support::cli::Run) {
+    let path = format!("demo/{member}");
     let world = World::new(vec![(
         "demo",
-        vec![native("demo", GLIBC_TAG, &[("demo/libwcbig.so.1", so)])],
+        vec![native("demo", GLIBC_TAG, &[(path.as_str(), so)])],
     )]);
     std::fs::write(world.dir.path().join("requirements.txt"), "demo\n").unwrap();
     let url = world.index.simple_url();
@@ -579,41 +647,17 @@ fn sparse_and_whole_agree(so: &[u8], saving: u64) {
         "3.12",
         "--format",
         "json",
+        "-v",
         "--image",
         SLIM,
     ];
-    let sparse = wheelcheck(world.dir.path(), world.cache.path(), &args).json();
+    let sparse = wheelcheck(world.dir.path(), world.cache.path(), &args);
     let whole_cache = tempfile::tempdir().unwrap();
     let whole = support::cli::wheelcheck_with_env(
         world.dir.path(),
         whole_cache.path(),
         &args,
         &[("WHEELCHECK_WHOLE_MEMBERS", "1")],
-    )
-    .json();
-    let (sparse_elf, whole_elf) = (elf(&sparse, SLIM, "demo"), elf(&whole, SLIM, "demo"));
-    assert_eq!(sparse_elf["analysis"], "done");
-    assert_eq!(sparse_elf, whole_elf);
-    assert_eq!(
-        strings(&sparse_elf["provided_by_libc"]),
-        ["libc.so.6", "libm.so.6"]
     );
-    let fetched = |report: &Value| {
-        target(report, SLIM, "x86_64")["bytes"]["elf_fetched"]
-            .as_u64()
-            .unwrap()
-    };
-    let total = target(&sparse, SLIM, "x86_64")["bytes"]["wheels_total"]
-        .as_u64()
-        .unwrap();
-    assert!(
-        total > 1 << 20,
-        "the member is large enough to be read sparsely"
-    );
-    assert!(
-        fetched(&sparse) * saving < fetched(&whole),
-        "sparse {} bytes, whole {} bytes",
-        fetched(&sparse),
-        fetched(&whole)
-    );
+    (sparse, whole)
 }

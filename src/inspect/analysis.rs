@@ -11,6 +11,7 @@ use crate::index::http::HttpClient;
 use crate::index::remote::{self, MemberChunk};
 use crate::inspect::elf::{self, ElfInfo};
 use crate::inspect::sparse;
+use crate::inspect::sparse_elf::StartNeeds;
 use crate::inspect::zipdir::ZipEntry;
 
 /// Members up to this size are inflated in memory; larger ones go to a temporary file that is
@@ -130,7 +131,7 @@ async fn read_group(
                 .map_err(|e| e.to_string())?;
             read_large(http, url, total, entry).await
         }
-        _ => read_span(http, url, total, &members).await,
+        _ => read_span(http, url, total, &members, sparse_allowed).await,
     }
 }
 
@@ -192,17 +193,20 @@ async fn read_large(
         ));
         return Ok((found.into_iter().collect(), tried));
     }
-    let (found, fetched) = read_span(http, url, total, &[entry]).await?;
+    let (found, fetched) = read_span(http, url, total, &[entry], true).await?;
     Ok((found, tried + fetched))
 }
 
 /// Members read whole, with one request: each is inflated as it arrives (into memory, or a
-/// mapped file when large), parsed, and dropped before the next.
+/// mapped file when large), parsed, and dropped before the next. With `from_start`, a member in
+/// memory is inflated only until its start holds every answer ([`StartNeeds`]); if those pieces
+/// do not parse, it is read again whole.
 async fn read_span(
     http: &HttpClient,
     url: &Url,
     total: u64,
     members: &[&ZipEntry],
+    from_start: bool,
 ) -> Result<(Vec<ElfMember>, u64), String> {
     for entry in members {
         check_declared_size(entry)?;
@@ -210,12 +214,14 @@ async fn read_span(
     let mut buffer: Option<MemberBuffer> = None;
     let mut found = Vec::new();
     let mut failed: Option<String> = None;
-    let fetched = remote::stream_members(http, url, total, members, |at, chunk| {
+    let mut again: Vec<&ZipEntry> = Vec::new();
+    let mut stopped = 0;
+    let mut fetched = remote::stream_members(http, url, total, members, |at, chunk| {
         let entry = members[at];
         match chunk {
             MemberChunk::Bytes(bytes) => {
                 if buffer.is_none() {
-                    match MemberBuffer::new(entry.size) {
+                    match MemberBuffer::new(entry.size, from_start) {
                         Ok(fresh) => buffer = Some(fresh),
                         Err(err) => {
                             failed.get_or_insert(format!("{}: {err}", entry.name));
@@ -231,9 +237,12 @@ async fn read_span(
                 if let Some(err) = taken.as_ref().and_then(|b| b.error.as_ref()) {
                     failed.get_or_insert(format!("{}: {err}", entry.name));
                 }
-                if complete && failed.is_none() {
-                    match inspect_member(entry, taken) {
+                let answered = !complete && taken.as_ref().is_some_and(MemberBuffer::holds_answers);
+                stopped += usize::from(answered);
+                if (complete || answered) && failed.is_none() {
+                    match inspect_member(entry, taken, complete) {
                         Ok(member) => found.extend(member),
+                        Err(_) if answered => again.push(entry),
                         Err(err) => {
                             failed.get_or_insert(err);
                         }
@@ -246,38 +255,56 @@ async fn read_span(
     .await
     .map_err(|e| e.to_string())?;
     crate::diag::debug(format_args!(
-        "{} members from {}: {fetched} bytes fetched for {} compressed, {} uncompressed",
+        "{} members from {}: {fetched} bytes fetched for {} compressed, {} uncompressed; \
+         {stopped} stopped once their start held the answers",
         members.len(),
         members[0].name,
         members.iter().map(|e| e.compressed_size).sum::<u64>(),
         members.iter().map(|e| e.size).sum::<u64>()
     ));
+    if failed.is_none() && !again.is_empty() {
+        let (more, bytes) = Box::pin(read_span(http, url, total, &again, false)).await?;
+        found.extend(more);
+        fetched += bytes;
+    }
     match failed {
         Some(err) => Err(err),
         None => Ok((found, fetched)),
     }
 }
 
-/// A member read whole: `Ok(None)` when it is not an ELF file (and need not be).
+/// A member read whole, or as far as its start holds the answers (`complete` false):
+/// `Ok(None)` when it is not an ELF file (and need not be).
 fn inspect_member(
     entry: &ZipEntry,
     buffer: Option<MemberBuffer>,
+    complete: bool,
 ) -> Result<Option<ElfMember>, String> {
     let buffer = match buffer {
         Some(buffer) => buffer,
-        None => MemberBuffer::new(0).map_err(|e| format!("{}: {e}", entry.name))?,
+        None => MemberBuffer::new(0, false).map_err(|e| format!("{}: {e}", entry.name))?,
     };
     if let Some(err) = &buffer.error {
         return Err(format!("{}: {err}", entry.name));
+    }
+    let member = |info| {
+        Ok(Some(ElfMember {
+            path: entry.name.clone(),
+            info,
+        }))
+    };
+    if !complete {
+        return match buffer.inspect_start() {
+            Some(Ok(info)) => member(info),
+            Some(Err(err)) => Err(format!("{}: {err}", entry.name)),
+            None => Err(format!("{}: cut off", entry.name)),
+        };
     }
     let bytes = buffer
         .finish()
         .map_err(|e| format!("{}: {e}", entry.name))?;
     match elf::inspect(&bytes) {
-        Ok(info) => Ok(Some(ElfMember {
-            path: entry.name.clone(),
-            info,
-        })),
+        Ok(info) => member(info),
         Err(elf::ElfError::NotElf) if !looks_shared(&entry.name) => Ok(None),
         Err(err) => Err(format!("{}: {err}", entry.name)),
     }
@@ -295,6 +322,9 @@ struct MemberBuffer {
     file: Option<tempfile::NamedTempFile>,
     seen: u64,
     error: Option<String>,
+    /// For a member in memory read from its start only: how far that must go.
+    start_needs: Option<StartNeeds>,
+    size: u64,
 }
 
 enum Bytes {
@@ -313,7 +343,9 @@ impl std::ops::Deref for Bytes {
 }
 
 impl MemberBuffer {
-    fn new(size: u64) -> std::io::Result<Self> {
+    /// A buffer for a member of `size` bytes; with `from_start`, one that stops taking bytes
+    /// once they hold every answer (members in memory only).
+    fn new(size: u64, from_start: bool) -> std::io::Result<Self> {
         let file = if size > IN_MEMORY_LIMIT {
             Some(tempfile::NamedTempFile::new()?)
         } else {
@@ -321,13 +353,16 @@ impl MemberBuffer {
         };
         Ok(MemberBuffer {
             memory: Vec::with_capacity(size.min(IN_MEMORY_LIMIT) as usize),
+            start_needs: (from_start && file.is_none()).then(StartNeeds::default),
             file,
             seen: 0,
             error: None,
+            size,
         })
     }
 
-    /// Take a chunk; `false` stops the download.
+    /// Take a chunk; `false` stops the download: not an ELF file, or the start so far holds
+    /// every answer.
     fn push(&mut self, chunk: &[u8]) -> bool {
         let head_before = self.seen < 4;
         self.seen += chunk.len() as u64;
@@ -346,7 +381,26 @@ impl MemberBuffer {
             self.error = Some(format!("cannot write a temporary file: {err}"));
             return false;
         }
-        self.seen < 4 || self.memory.len() < 4 || elf::is_elf(&self.memory[..4])
+        let elf_so_far = self.seen < 4 || self.memory.len() < 4 || elf::is_elf(&self.memory[..4]);
+        // A member whose last bytes are here is finished instead: then its CRC is checked.
+        elf_so_far && (self.seen >= self.size || !self.answers())
+    }
+
+    /// Whether the bytes so far hold every answer (see [`StartNeeds`]).
+    fn answers(&mut self) -> bool {
+        let (memory, size) = (&self.memory, self.size);
+        self.start_needs
+            .as_mut()
+            .is_some_and(|needs| needs.advance(memory, size))
+    }
+
+    fn holds_answers(&self) -> bool {
+        let have = self.memory.len() as u64;
+        self.start_needs.as_ref().is_some_and(|n| n.holds(have))
+    }
+
+    fn inspect_start(self) -> Option<Result<ElfInfo, elf::ElfError>> {
+        self.start_needs?.inspect(self.memory, self.size)
     }
 
     fn finish(self) -> std::io::Result<Bytes> {
@@ -445,17 +499,17 @@ mod tests {
 
     #[test]
     fn a_member_without_the_elf_magic_stops_after_its_first_bytes() {
-        let mut buffer = MemberBuffer::new(10).unwrap();
+        let mut buffer = MemberBuffer::new(10, true).unwrap();
         assert!(buffer.push(b"#!"));
         assert!(!buffer.push(b"/bin/sh\n"));
-        let mut buffer = MemberBuffer::new(10).unwrap();
+        let mut buffer = MemberBuffer::new(10, true).unwrap();
         assert!(buffer.push(b"\x7fEL"));
         assert!(buffer.push(b"F\x02\x01"));
     }
 
     #[test]
     fn large_members_go_through_a_mapped_file() {
-        let mut buffer = MemberBuffer::new(IN_MEMORY_LIMIT + 1).unwrap();
+        let mut buffer = MemberBuffer::new(IN_MEMORY_LIMIT + 1, true).unwrap();
         assert!(buffer.push(b"\x7fELF"));
         assert!(buffer.push(b"rest"));
         let bytes = buffer.finish().unwrap();
