@@ -106,7 +106,8 @@ pub struct Args {
 
     /// Download every chosen wheel whole and compare its sha256 with the index's. Without it,
     /// wheels are read by range requests, which check sizes, zip structure and the CRCs of
-    /// members read to their end, but cannot check the whole file's hash. A match is cached, so a wheel is downloaded once.
+    /// members read to their end, but cannot check the whole file's hash. A match is cached,
+    /// so a wheel is downloaded once.
     #[arg(long)]
     pub verify_hashes: bool,
 

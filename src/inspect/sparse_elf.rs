@@ -483,6 +483,12 @@ pub fn parse_all(data: &[u8]) {
     let _ = super::inflate::decode_from(data, 0, &mut |_| {});
     let _ = super::inflate::find_block(data, 0, 4096);
     let _ = super::sdist_tail::read(data, "x-1.0");
+    let mut needs = StartNeeds::default();
+    for have in [data.len() / 2, data.len()] {
+        if needs.advance(&data[..have], data.len() as u64) {
+            let _ = needs.inspect(data[..have].to_vec(), data.len() as u64);
+        }
+    }
     let Ok(Some(layout)) = layout(data) else {
         return;
     };
