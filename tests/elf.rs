@@ -346,6 +346,63 @@ fn a_picked_wheel_is_read_while_the_resolution_still_waits_on_another_package() 
 }
 
 #[test]
+fn a_wheels_elf_members_are_read_while_its_metadata_is_still_coming() {
+    // METADATA lies before 100 KB of incompressible data, out of the first request's reach
+    // (the wheel's last 64 KiB): reading it is a request of its own, which the server delays.
+    let so = needs_system_lib();
+    let meta = Meta::new("demo", "1.0");
+    let metadata_path = "demo-1.0.dist-info/METADATA";
+    let rendered = meta.render();
+    let built = wheel(
+        &meta,
+        GLIBC_TAG,
+        &[
+            ("demo/_ext.so", &so.object),
+            (metadata_path, rendered.as_bytes()),
+            ("demo/data.bin", &noise(100_000)),
+        ],
+    );
+    let metadata_at = local_header_offset(&built.bytes, metadata_path);
+    let world = World::new(vec![("demo", vec![IndexFile::from(built)])]);
+    world.index.set_fault(
+        "/files/demo-",
+        Fault::DelayRangeFrom(metadata_at, Duration::from_millis(1500)),
+    );
+    let report = world.run_json("demo\n", &[SLIM]).json();
+    assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
+    let reads: Vec<String> = world
+        .index
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/demo-"))
+        .map(|r| r.header("range").unwrap_or_default().to_string())
+        .collect();
+    let starting_at = |offset: u64| {
+        let wanted = format!("bytes={offset}-");
+        reads.iter().position(|r| r.starts_with(&wanted))
+    };
+    let (member_read, metadata_read) = (starting_at(0), starting_at(metadata_at));
+    assert!(
+        member_read.is_some() && metadata_read.is_some(),
+        "{reads:?}"
+    );
+    assert_eq!(reads.len(), 3, "tail, member, METADATA: {reads:?}");
+    assert!(
+        member_read < metadata_read,
+        "the ELF member waited for METADATA: {reads:?}"
+    );
+}
+
+/// Where the local header of the member `name` starts in a zip archive.
+fn local_header_offset(zip: &[u8], name: &str) -> u64 {
+    (0..zip.len() - 30)
+        .find(|&i| {
+            zip[i..].starts_with(b"PK\x03\x04") && zip[i + 30..].starts_with(name.as_bytes())
+        })
+        .expect("the member is in the archive") as u64
+}
+
+#[test]
 fn shared_objects_lying_together_are_fetched_by_one_request_and_each_is_read() {
     let needs_lib = needs_system_lib();
     let (versioned, version) = needs_glibc_symbol_version();

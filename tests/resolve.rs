@@ -3,6 +3,7 @@
 mod support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
@@ -758,4 +759,33 @@ fn pep_658_metadata_files_are_used_and_checked_against_their_hash() {
         .to_string();
     assert!(error.contains("differs from the index's"), "{error}");
     assert_eq!(run.code, 3, "a hash mismatch means we could not check");
+}
+
+#[test]
+fn a_page_that_arrives_early_starts_its_metadata_without_waiting_for_a_slow_one() {
+    let index = FixtureIndex::start(
+        vec![
+            ("fast", vec![any("fast", "1.0")]),
+            ("slow", vec![any("slow", "1.0")]),
+        ],
+        PageFormat::Json,
+    );
+    index.set_fault("/simple/slow/", Fault::Delay(Duration::from_millis(1500)));
+    let case = Case::new(&[("requirements.txt", "slow\nfast\n")]);
+    let run = case.run(
+        &index,
+        &["--image", "python:3.12-slim-trixie", "--arch", "amd64"],
+    );
+    assert!(run.code == 0, "{}", run.stderr);
+    let requests = index.requests();
+    let slow_page = requests
+        .iter()
+        .position(|r| r.path.starts_with("/simple/slow/"))
+        .expect("slow's page was asked for");
+    assert!(
+        requests[..slow_page]
+            .iter()
+            .any(|r| r.path.starts_with("/files/fast-")),
+        "fast's wheel waited for slow's page: {requests:#?}"
+    );
 }

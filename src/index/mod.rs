@@ -43,7 +43,7 @@ use crate::inspect::sdist_tail;
 use activity::Activity;
 use cache::Cache;
 use http::{FetchError, HttpClient, redact};
-use remote::{RemoteError, WheelHead};
+use remote::{RemoteError, WheelDirectory, WheelHead};
 pub use simple::IndexFile;
 
 /// How much of a large sdist's end is read, in turn, before downloading it whole: matplotlib's
@@ -136,6 +136,7 @@ pub struct Index {
     /// Where the user's files ask for each project (`requirements.txt:3`), for messages.
     asked_at: HashMap<PackageName, Vec<String>>,
     pages: Memo<PackageName, Shared<Vec<ProjectFile>>>,
+    directories: Memo<String, Shared<WheelDirectory>>,
     heads: Memo<String, Shared<WheelHead>>,
     sdists: Memo<String, Shared<SdistFiles>>,
     analyses: Memo<String, Shared<WheelAnalysis>>,
@@ -152,6 +153,7 @@ impl Index {
             sources,
             asked_at: HashMap::new(),
             pages: Memo::new(),
+            directories: Memo::new(),
             heads: Memo::new(),
             sdists: Memo::new(),
             analyses: Memo::new(),
@@ -302,6 +304,22 @@ impl Index {
         Ok(files)
     }
 
+    /// A remote wheel's central directory: what [`Self::wheel_elf`] needs, so that reading the
+    /// ELF members starts while `METADATA` is still being fetched.
+    async fn wheel_directory(&self, file: &IndexFile) -> Shared<WheelDirectory> {
+        let key = content_key("wheel-head:v1", file);
+        self.directories
+            .get(&key, || async {
+                if let Some(head) = self.cached::<WheelHead>(&key) {
+                    return Ok(Arc::new(WheelDirectory::known(head.size, head.entries)));
+                }
+                let directory =
+                    remote::read_wheel_directory(&self.http, &file.url, file.size).await?;
+                Ok(Arc::new(directory))
+            })
+            .await
+    }
+
     /// A wheel's central directory and core metadata.
     pub async fn wheel_head(&self, file: &IndexFile) -> Shared<WheelHead> {
         let key = content_key("wheel-head:v1", file);
@@ -314,7 +332,8 @@ impl Index {
                 let head = if file.url.scheme() == "file" {
                     local_wheel_head(file)?
                 } else {
-                    remote::read_wheel_head(&self.http, &file.url, file.size).await?
+                    let directory = self.wheel_directory(file).await?;
+                    remote::read_wheel_metadata(&self.http, &file.url, &directory).await?
                 };
                 self.store(&key, &head);
                 Activity::add(&self.activity().metadata, 1);
@@ -372,11 +391,13 @@ impl Index {
                 if let Some(analysis) = self.cached::<WheelAnalysis>(&key) {
                     return Ok(Arc::new(analysis));
                 }
-                let head = self.wheel_head(file).await?;
                 let analysis = if file.url.scheme() == "file" {
+                    let head = self.wheel_head(file).await?;
                     crate::inspect::wheel::local_analysis(&file.url, &head.entries)
                 } else {
-                    analysis::analyze(&self.http, &file.url, head.size, &head.entries).await
+                    let directory = self.wheel_directory(file).await?;
+                    analysis::analyze(&self.http, &file.url, directory.size, &directory.entries)
+                        .await
                 };
                 if analysis.failed.is_none() {
                     self.store(&key, &analysis);

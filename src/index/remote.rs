@@ -130,20 +130,60 @@ pub struct WheelHead {
     pub metadata: Vec<u8>,
 }
 
-pub async fn read_wheel_head(
+/// A remote wheel's central directory, with the bytes fetched to find it: the `.dist-info`
+/// files are usually among them, so reading `METADATA` next costs no request.
+#[derive(Debug, Clone)]
+pub struct WheelDirectory {
+    pub size: u64,
+    pub entries: Vec<ZipEntry>,
+    chunks: Vec<(u64, Vec<u8>)>,
+}
+
+impl WheelDirectory {
+    /// A directory known without its bytes (from a cached head): reading a member fetches it.
+    pub fn known(size: u64, entries: Vec<ZipEntry>) -> Self {
+        WheelDirectory {
+            size,
+            entries,
+            chunks: Vec::new(),
+        }
+    }
+}
+
+pub async fn read_wheel_directory(
     http: &HttpClient,
     url: &Url,
     size: Option<u64>,
-) -> Result<WheelHead, RemoteError> {
+) -> Result<WheelDirectory, RemoteError> {
     let mut file = Fetched::tail(http, url, size).await?;
     let entries = read_directory(&mut file).await?;
-    let metadata_entry = find_metadata(&entries)
+    Ok(WheelDirectory {
+        size: file.total,
+        entries,
+        chunks: file.chunks,
+    })
+}
+
+/// The wheel's `.dist-info/METADATA`, from the bytes fetched with its directory or by one
+/// more range request.
+pub async fn read_wheel_metadata(
+    http: &HttpClient,
+    url: &Url,
+    directory: &WheelDirectory,
+) -> Result<WheelHead, RemoteError> {
+    let mut file = Fetched {
+        http,
+        url,
+        total: directory.size,
+        chunks: directory.chunks.clone(),
+    };
+    let metadata_entry = find_metadata(&directory.entries)
         .map_err(|m| file.archive_error(m))?
         .clone();
     let metadata = read_member(&mut file, &metadata_entry, MAX_METADATA_LEN).await?;
     Ok(WheelHead {
-        size: file.total,
-        entries,
+        size: directory.size,
+        entries: directory.entries.clone(),
         metadata,
     })
 }

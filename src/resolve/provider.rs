@@ -7,6 +7,8 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use pep440_rs::{Operator, Version};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
@@ -133,7 +135,7 @@ impl<'a> Provider<'a> {
 
     /// The usable files of a project on this target, fetching its page on first use.
     pub fn candidates_of(&self, name: &PackageName) -> Result<Rc<Candidates>, ResolveError> {
-        self.load_pages(std::slice::from_ref(name))?;
+        self.load_pages(std::slice::from_ref(name), |_| {})?;
         Ok(self.candidates.borrow()[name].clone())
     }
 
@@ -148,8 +150,13 @@ impl<'a> Provider<'a> {
         }
     }
 
-    /// Fetch the pages of several projects at once: this is where independent requests overlap.
-    fn load_pages(&self, names: &[PackageName]) -> Result<(), ResolveError> {
+    /// Fetch the pages of `names` not loaded yet, all at once (independent requests overlap); `on_loaded` runs as each one
+    /// arrives, so that work depending on one page does not wait for the slowest.
+    fn load_pages(
+        &self,
+        names: &[PackageName],
+        on_loaded: impl Fn(&PackageName),
+    ) -> Result<(), ResolveError> {
         let wanted: Vec<&PackageName> = names
             .iter()
             .filter(|name| !self.candidates.borrow().contains_key(*name))
@@ -157,25 +164,38 @@ impl<'a> Provider<'a> {
         if wanted.is_empty() {
             return Ok(());
         }
-        let pages = self.runtime.block_on(futures::future::join_all(
-            wanted.iter().map(|name| self.files_of(name)),
-        ));
-        for (name, page) in wanted.into_iter().zip(pages) {
-            let files = match page {
-                Ok(files) => files,
-                Err(missing @ IndexError::NoSuchProject { .. }) => {
-                    self.missing
-                        .borrow_mut()
-                        .insert(name.clone(), missing.to_string());
-                    Arc::new(Vec::new())
-                }
-                Err(err) => return Err(err.into()),
-            };
-            let candidates = Candidates::evaluate(name, &files, self.tags, &self.policy);
-            self.candidates
-                .borrow_mut()
-                .insert(name.clone(), Rc::new(candidates));
-        }
+        self.runtime.block_on(async {
+            let mut pages: futures::stream::FuturesUnordered<_> = wanted
+                .into_iter()
+                .map(|name| async move { (name, self.files_of(name).await) })
+                .collect();
+            while let Some((name, page)) = pages.next().await {
+                self.add_page(name, page)?;
+                on_loaded(name);
+            }
+            Ok(())
+        })
+    }
+
+    fn add_page(
+        &self,
+        name: &PackageName,
+        page: Result<Arc<Vec<ProjectFile>>, IndexError>,
+    ) -> Result<(), ResolveError> {
+        let files = match page {
+            Ok(files) => files,
+            Err(missing @ IndexError::NoSuchProject { .. }) => {
+                self.missing
+                    .borrow_mut()
+                    .insert(name.clone(), missing.to_string());
+                Arc::new(Vec::new())
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let candidates = Candidates::evaluate(name, &files, self.tags, &self.policy);
+        self.candidates
+            .borrow_mut()
+            .insert(name.clone(), Rc::new(candidates));
         Ok(())
     }
 
@@ -332,9 +352,23 @@ impl<'a> Provider<'a> {
         let constraint_names = self.input.constraints.iter().map(|c| c.name.clone());
         let mut to_load = names.clone();
         to_load.extend(constraint_names.filter(|n| names.contains(n)));
-        self.load_pages(&to_load)?;
-        for requirement in active {
+        // Noted in the file's order before any page arrives (pip's tie-break follows it), so a
+        // prefetch started by an early page picks as the resolver will.
+        for requirement in &active {
             self.note_spec(requirement);
+            self.note_constraints(&requirement.name);
+        }
+        let loaded = |name: &PackageName| {
+            let range = active
+                .iter()
+                .filter(|r| &r.name == name)
+                .fold(self.constraint_range(name), |range, r| {
+                    range.intersection(&self.range_of(r))
+                });
+            self.prefetch_one(name, &range);
+        };
+        self.load_pages(&to_load, loaded)?;
+        for requirement in active {
             let mut range = self
                 .range_of(requirement)
                 .intersection(&self.constraint_range(&requirement.name));
@@ -355,40 +389,61 @@ impl<'a> Provider<'a> {
         Ok(names)
     }
 
-    /// Constraints (`-c`) narrow a project's versions wherever it is required.
+    /// The constraints (`-c`) on a project that apply on this target.
+    fn constraints_on<'s>(
+        &'s self,
+        name: &'s PackageName,
+    ) -> impl Iterator<Item = &'s Requirement> {
+        self.input
+            .constraints
+            .iter()
+            .filter(move |c| &c.name == name && c.evaluate_markers(self.env, &[]))
+    }
+
+    fn note_constraints(&self, name: &PackageName) {
+        self.constraints_on(name).for_each(|c| self.note_spec(c));
+    }
+
+    /// Constraints narrow a project's versions wherever it is required.
     fn constraint_range(&self, name: &PackageName) -> Ranges<Version> {
-        let mut range = Ranges::full();
-        for constraint in self.input.constraints.iter().filter(|c| &c.name == name) {
-            if constraint.evaluate_markers(self.env, &[]) {
-                self.note_spec(constraint);
-                range = range.intersection(&self.range_of(constraint));
-            }
-        }
-        range
+        self.constraints_on(name).fold(Ranges::full(), |range, c| {
+            range.intersection(&self.range_of(c))
+        })
     }
 
     /// Start fetching the metadata of the file each new dependency will most likely get, so that
     /// the network follows the depth of the graph rather than the number of packages.
     fn prefetch(&self, deps: &Deps) {
         for (pkg, range) in deps {
-            let Pkg::Dist(name) = pkg else { continue };
-            let Some(candidates) = self.candidates.borrow().get(name).cloned() else {
-                continue;
-            };
-            let Some(candidate) = self.pick(name, &candidates, range) else {
-                continue;
-            };
-            let index = Arc::clone(self.index);
-            let file = Arc::clone(&candidate.file);
-            let is_wheel = candidate.is_wheel();
-            self.runtime.spawn(async move {
-                if is_wheel {
-                    let _ = index.wheel_metadata(&file).await;
-                } else {
-                    let _ = index.sdist_files(&file).await;
-                }
-            });
+            if let Pkg::Dist(name) = pkg {
+                self.prefetch_one(name, range);
+            }
         }
+    }
+
+    /// Start fetching the metadata of the file `name` will most likely get in `range` and, when
+    /// the chosen wheels are inspected, its ELF members: both need only the wheel's directory,
+    /// so neither waits for the other.
+    fn prefetch_one(&self, name: &PackageName, range: &Ranges<Version>) {
+        let Some(candidates) = self.candidates.borrow().get(name).cloned() else {
+            return;
+        };
+        let Some(candidate) = self.pick(name, &candidates, range) else {
+            return;
+        };
+        let index = Arc::clone(self.index);
+        let file = Arc::clone(&candidate.file);
+        let is_wheel = candidate.is_wheel();
+        let inspect = is_wheel && self.inspect_picked_wheels;
+        self.runtime.spawn(async move {
+            if inspect {
+                let _ = futures::join!(index.wheel_metadata(&file), index.wheel_elf(&file));
+            } else if is_wheel {
+                let _ = index.wheel_metadata(&file).await;
+            } else {
+                let _ = index.sdist_files(&file).await;
+            }
+        });
     }
 
     fn dependencies_of(

@@ -109,6 +109,9 @@ pub enum Fault {
     RedirectTo(String),
     /// Answer normally after this pause (logged when the answer starts, after it).
     Delay(std::time::Duration),
+    /// Like [`Fault::Delay`], only for a range request starting at this byte (`bytes=a-…`):
+    /// one member of a file is slow, the rest of it is not.
+    DelayRangeFrom(u64, std::time::Duration),
 }
 
 /// One request as the server saw it, logged when its response starts.
@@ -350,8 +353,14 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
             while read_some(state, &mut stream, &mut buf) {}
             return;
         }
-        if let Some(Fault::Delay(pause)) = fault {
-            std::thread::sleep(pause);
+        match fault {
+            Some(Fault::Delay(pause)) => std::thread::sleep(pause),
+            Some(Fault::DelayRangeFrom(offset, pause))
+                if range_start(req.header("range")) == Some(offset) =>
+            {
+                std::thread::sleep(pause)
+            }
+            _ => {}
         }
         let resp = state.respond(&req, &path, fault.as_ref());
         let len = resp.body.len();
@@ -720,6 +729,12 @@ fn html_doc(title: &str, links: &str) -> String {
          <title>{title}</title>\n  </head>\n  <body>\n    <h1>{title}</h1>\n\
          {links}  </body>\n</html>\n"
     )
+}
+
+/// The first byte a `Range: bytes=a-…` header asks for.
+fn range_start(range: Option<&str>) -> Option<u64> {
+    let (first, _) = range?.strip_prefix("bytes=")?.split_once('-')?;
+    first.parse().ok()
 }
 
 /// Answers `Range: bytes=a-b | a- | -n` with 206 (or 416); other forms are ignored (200).
