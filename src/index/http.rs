@@ -314,7 +314,9 @@ pub struct HttpClient {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    /// Built at the first request: loading the system's certificates is a few milliseconds a
+    /// warm run, which makes none, need not spend.
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     offline: bool,
     limits: Limits,
     deadline: Instant,
@@ -328,19 +330,9 @@ struct Inner {
 impl HttpClient {
     /// A client whose deadline starts now.
     pub fn new(offline: bool, limits: Limits, credentials: Credentials) -> anyhow::Result<Self> {
-        // reqwest is built without a default crypto provider so that only `ring` is compiled in.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("wheelcheck/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT.min(limits.timeout))
-            .read_timeout(IDLE_TIMEOUT.min(limits.timeout))
-            .pool_max_idle_per_host(16)
-            .dns_resolver(super::dns::CachingResolver::default())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
         Ok(HttpClient {
             inner: Arc::new(Inner {
-                client,
+                client: std::sync::OnceLock::new(),
                 offline,
                 limits,
                 deadline: Instant::now() + limits.timeout,
@@ -350,6 +342,25 @@ impl HttpClient {
             }),
             stats: Arc::default(),
         })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        let limits = self.inner.limits;
+        let built = self.inner.client.get_or_init(|| {
+            // reqwest is built without a default crypto provider so that only `ring` is
+            // compiled in.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .user_agent(concat!("wheelcheck/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(CONNECT_TIMEOUT.min(limits.timeout))
+                .read_timeout(IDLE_TIMEOUT.min(limits.timeout))
+                .pool_max_idle_per_host(16)
+                .dns_resolver(super::dns::CachingResolver::default())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+        });
+        built.as_ref().map_err(String::clone)
     }
 
     pub fn offline(&self) -> bool {
@@ -765,7 +776,13 @@ impl HttpClient {
         let mut bare = url.clone();
         let _ = bare.set_username("");
         let _ = bare.set_password(None);
-        let mut request = self.inner.client.get(bare);
+        let client = self.client().map_err(|message| {
+            Failure::Final(FetchError::Network {
+                url: redact(url),
+                message,
+            })
+        })?;
+        let mut request = client.get(bare);
         for (name, value) in headers {
             request = request.header(name, *value);
         }

@@ -7,7 +7,7 @@
 //! the wheel with the most preferred tag wins.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use pep440_rs::Version;
@@ -97,6 +97,9 @@ impl Rejection {
 pub struct Candidates {
     pub ordered: Vec<Candidate>,
     pub rejected: Vec<Rejected>,
+    /// The versions of `ordered`, ascending, once each: every requirement on the project is
+    /// turned into a range over them.
+    versions: Vec<Version>,
 }
 
 impl Candidates {
@@ -107,8 +110,27 @@ impl Candidates {
         policy: &FilePolicy,
     ) -> Self {
         let mut out = Candidates::default();
+        let allowed = policy.format_control.allowed_formats(name);
+        // Files with the same tags rank alike, and a project's thousands of files carry few
+        // distinct tag sets: each is ranked once.
+        let mut ranks: HashMap<&str, Option<usize>> = HashMap::new();
         for ProjectFile { file, dist } in files {
-            match evaluate_file(name, dist, file, tags, policy) {
+            let kind = match dist {
+                DistFilename::Wheel(_) if !allowed.binary => Err(Rejection::NoBinary),
+                DistFilename::Wheel(wheel) => ranks
+                    .entry(tag_part(&file.filename))
+                    .or_insert_with(|| tags.rank(wheel))
+                    .map(|rank| FileKind::Wheel {
+                        rank,
+                        build: wheel.build_tag.clone(),
+                    })
+                    .ok_or(Rejection::Tags),
+                DistFilename::Sdist(_) if !allowed.source || policy.binary_only => {
+                    Err(Rejection::OnlyBinary)
+                }
+                DistFilename::Sdist(_) => Ok(FileKind::Sdist),
+            };
+            match kind.and_then(|kind| check_file(name, file, policy).map(|()| kind)) {
                 Ok(kind) => out.ordered.push(Candidate {
                     version: dist.version().clone(),
                     file: Arc::clone(file),
@@ -125,13 +147,14 @@ impl Candidates {
         let sdist_priority = tags.len();
         out.ordered
             .sort_by(|a, b| sort_key_cmp(b, a, policy.prefer_binary, sdist_priority));
+        let set: BTreeSet<&Version> = out.ordered.iter().map(|c| &c.version).collect();
+        out.versions = set.into_iter().cloned().collect();
         out
     }
 
     /// Every version that has at least one usable file, ascending.
-    pub fn versions(&self) -> Vec<Version> {
-        let set: BTreeSet<&Version> = self.ordered.iter().map(|c| &c.version).collect();
-        set.into_iter().cloned().collect()
+    pub fn versions(&self) -> &[Version] {
+        &self.versions
     }
 
     /// Why no file of the versions `wanted` accepts is installable here, in words.
@@ -156,32 +179,16 @@ impl Candidates {
     }
 }
 
-fn evaluate_file(
-    name: &PackageName,
-    parsed: &DistFilename,
-    file: &IndexFile,
-    tags: &TagPriority,
-    policy: &FilePolicy,
-) -> Result<FileKind, Rejection> {
-    let allowed = policy.format_control.allowed_formats(name);
-    let kind = match parsed {
-        DistFilename::Wheel(wheel) => {
-            if !allowed.binary {
-                return Err(Rejection::NoBinary);
-            }
-            let rank = tags.rank(wheel).ok_or(Rejection::Tags)?;
-            FileKind::Wheel {
-                rank,
-                build: wheel.build_tag.clone(),
-            }
-        }
-        DistFilename::Sdist(_) => {
-            if !allowed.source || policy.binary_only {
-                return Err(Rejection::OnlyBinary);
-            }
-            FileKind::Sdist
-        }
-    };
+/// A wheel file name's tags: what follows its third `-` from the end.
+fn tag_part(filename: &str) -> &str {
+    filename
+        .rmatch_indices('-')
+        .nth(2)
+        .map_or(filename, |(at, _)| &filename[at + 1..])
+}
+
+/// The rules after the file's kind and tags: Requires-Python and `--hash`.
+fn check_file(name: &PackageName, file: &IndexFile, policy: &FilePolicy) -> Result<(), Rejection> {
     if let Some(spec) = &file.requires_python
         && !spec.contains(&policy.python_full)
     {
@@ -196,7 +203,7 @@ fn evaluate_file(
             return Err(Rejection::Hash);
         }
     }
-    Ok(kind)
+    Ok(())
 }
 
 /// pip's `_sort_key`: (has_allowed_hash, yank_value, binary_preference, version, pri, build_tag),
@@ -213,14 +220,34 @@ fn sort_key_cmp(
         FileKind::Wheel { rank, .. } => -(rank as i64),
         FileKind::Sdist => -(sdist_priority as i64),
     };
-    let build = |c: &Candidate| match &c.kind {
-        FileKind::Wheel { build, .. } => build.clone(),
-        FileKind::Sdist => None,
-    };
+    fn build(c: &Candidate) -> Option<&(u64, String)> {
+        match &c.kind {
+            FileKind::Wheel { build, .. } => build.as_ref(),
+            FileKind::Sdist => None,
+        }
+    }
     yank(a)
         .cmp(&yank(b))
-        .then(binary(a).cmp(&binary(b)))
-        .then(a.version.cmp(&b.version))
-        .then(pri(a).cmp(&pri(b)))
-        .then(build(a).cmp(&build(b)))
+        .then_with(|| binary(a).cmp(&binary(b)))
+        .then_with(|| a.version.cmp(&b.version))
+        .then_with(|| pri(a).cmp(&pri(b)))
+        .then_with(|| build(a).cmp(&build(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wheels_tag_part_is_its_last_three_fields_with_or_without_a_build_tag() {
+        assert_eq!(tag_part("demo-1.0-py3-none-any.whl"), "py3-none-any.whl");
+        assert_eq!(
+            tag_part("demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+            "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        );
+        assert_ne!(
+            tag_part("demo-1.0-py3-none-any.whl"),
+            tag_part("demo-1.0-py2-none-any.whl")
+        );
+    }
 }

@@ -328,13 +328,11 @@ impl<'a> Provider<'a> {
 
     /// The constraint of one requirement on a project, as a range over its real versions.
     fn range_of(&self, requirement: &Requirement) -> Ranges<Version> {
-        let candidates = self.candidates.borrow();
-        let versions = candidates[&requirement.name].versions();
-        let spec = match &requirement.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(spec)) => Some(spec),
-            _ => None,
+        let Some(VersionOrUrl::VersionSpecifier(spec)) = &requirement.version_or_url else {
+            return Ranges::full();
         };
-        ranges::matching(&versions, spec)
+        let candidates = self.candidates.borrow();
+        ranges::matching(candidates[&requirement.name].versions(), Some(spec))
     }
 
     /// Add the requirements that apply on this target (markers, with `extras` active) to `deps`.

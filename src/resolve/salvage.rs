@@ -62,7 +62,7 @@ fn visit(
         Some(VersionOrUrl::VersionSpecifier(spec)) => Some(spec),
         _ => None,
     };
-    let range: Ranges<_> = ranges::matching(&candidates.versions(), spec);
+    let range: Ranges<_> = ranges::matching(candidates.versions(), spec);
     let Some(candidate) = provider.pick(name, &candidates, &range) else {
         let wanted = |version: &pep440_rs::Version| spec.is_none_or(|s| s.contains(version));
         return none(provider.explain_none(name, wanted));
