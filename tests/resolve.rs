@@ -789,3 +789,43 @@ fn a_page_that_arrives_early_starts_its_metadata_without_waiting_for_a_slow_one(
         "fast's wheel waited for slow's page: {requests:#?}"
     );
 }
+
+#[test]
+fn the_dependency_graph_is_walked_while_the_resolver_waits_on_a_slow_package() {
+    // The resolver settles `slow` first (it comes first in the file) and waits 1.5 s for its
+    // wheel. Meanwhile chain's dependencies, two levels down, are already being fetched.
+    let chain = Meta::new("chain", "1.0").dep("middle>=1");
+    let middle = Meta::new("middle", "1.0").dep("leaf");
+    let wheel_of = |meta: &Meta| IndexFile::from(wheel(meta, "py3-none-any", &[]));
+    let index = FixtureIndex::start(
+        vec![
+            ("slow", vec![any("slow", "1.0")]),
+            ("chain", vec![wheel_of(&chain)]),
+            ("middle", vec![wheel_of(&middle)]),
+            ("leaf", vec![any("leaf", "1.0")]),
+        ],
+        PageFormat::Json,
+    );
+    index.set_fault("/files/slow-", Fault::Delay(Duration::from_millis(1500)));
+    let case = Case::new(&[("requirements.txt", "slow\nchain\n")]);
+    let run = case.run(&index, &["--image", SLIM, "--arch", "amd64"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        file_of(&report, SLIM, "x86_64", "leaf"),
+        "leaf-1.0-py3-none-any.whl"
+    );
+    let requests = index.requests();
+    let slow_answered = requests
+        .iter()
+        .position(|r| r.path.starts_with("/files/slow-"))
+        .expect("slow's wheel was read");
+    let before: Vec<&str> = requests[..slow_answered]
+        .iter()
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(
+        before.iter().any(|p| p.starts_with("/files/leaf-")),
+        "leaf's wheel waited for the resolver to get past slow: {before:#?}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod choice;
 mod provider;
 mod ranges;
 mod salvage;
+mod speculate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -122,8 +123,21 @@ pub fn resolve_target(
         prefer_binary: input.prefer_binary,
         allowed_hashes: input.allowed_hashes.clone(),
     };
+    // The binary-only resolution comes second and finds everything in the index's memo.
+    let speculator = (!options.binary_only).then(|| {
+        speculate::Speculator::new(speculate::Setup {
+            index,
+            runtime: runtime.clone(),
+            tags: &env.tags,
+            markers: &env.markers,
+            policy: &policy,
+            input,
+            inspect: options.inspect_picked_wheels,
+        })
+    });
     let mut provider = Provider::new(input, index, runtime, &env.tags, &env.markers, policy);
     provider.inspect_picked_wheels = options.inspect_picked_wheels;
+    provider.speculator = speculator;
     match pubgrub::resolve(&provider, Pkg::Root, Provider::root_version()) {
         Ok(solution) => Outcome {
             ok: true,

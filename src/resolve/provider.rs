@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -16,6 +15,7 @@ use pubgrub::{
 };
 
 use super::candidates::{Candidate, Candidates, FilePolicy};
+use super::speculate::Speculator;
 use super::{Input, ranges};
 use crate::index::{Index, IndexError, ProjectFile};
 use crate::metadata::{self, CoreMetadata};
@@ -84,7 +84,9 @@ pub struct Provider<'a> {
     policy: FilePolicy,
     /// See [`super::ResolveOptions::inspect_picked_wheels`].
     pub(super) inspect_picked_wheels: bool,
-    candidates: RefCell<HashMap<PackageName, Rc<Candidates>>>,
+    /// Walks the graph ahead of the resolver; shares the candidates it evaluates.
+    pub(super) speculator: Option<Arc<Speculator>>,
+    candidates: RefCell<HashMap<PackageName, Arc<Candidates>>>,
     missing: RefCell<HashMap<PackageName, String>>,
     specs: RefCell<HashMap<PackageName, SpecSummary>>,
     first_seen: RefCell<HashMap<PackageName, usize>>,
@@ -110,6 +112,7 @@ impl<'a> Provider<'a> {
             env,
             policy,
             inspect_picked_wheels: false,
+            speculator: None,
             candidates: RefCell::default(),
             missing: RefCell::default(),
             specs: RefCell::default(),
@@ -134,7 +137,7 @@ impl<'a> Provider<'a> {
     }
 
     /// The usable files of a project on this target, fetching its page on first use.
-    pub fn candidates_of(&self, name: &PackageName) -> Result<Rc<Candidates>, ResolveError> {
+    pub fn candidates_of(&self, name: &PackageName) -> Result<Arc<Candidates>, ResolveError> {
         self.load_pages(std::slice::from_ref(name), |_| {})?;
         Ok(self.candidates.borrow()[name].clone())
     }
@@ -192,10 +195,17 @@ impl<'a> Provider<'a> {
             }
             Err(err) => return Err(err.into()),
         };
-        let candidates = Candidates::evaluate(name, &files, self.tags, &self.policy);
+        let shared = self.speculator.as_ref().and_then(|s| s.candidates(name));
+        let candidates = shared.unwrap_or_else(|| {
+            let evaluated = Arc::new(Candidates::evaluate(name, &files, self.tags, &self.policy));
+            if let Some(speculator) = &self.speculator {
+                speculator.remember(name, &evaluated);
+            }
+            evaluated
+        });
         self.candidates
             .borrow_mut()
-            .insert(name.clone(), Rc::new(candidates));
+            .insert(name.clone(), candidates);
         Ok(())
     }
 
@@ -355,6 +365,9 @@ impl<'a> Provider<'a> {
         for requirement in &active {
             self.note_spec(requirement);
             self.note_constraints(&requirement.name);
+            if let Some(speculator) = &self.speculator {
+                speculator.follow(requirement);
+            }
         }
         let loaded = |name: &PackageName| {
             let range = active
