@@ -56,18 +56,37 @@ const SDIST_TAIL_READS: [u64; 2] = [1 << 20, 4 << 20];
 pub struct ProjectFile {
     pub file: Arc<IndexFile>,
     pub dist: crate::filename::DistFilename,
+    /// Which of the page's distinct tag sets a wheel carries (the same number for the same
+    /// tags): a project's thousands of wheels carry a few dozen, and a target ranks each once.
+    /// [`NO_TAGS`] for an sdist.
+    pub tag_set: u32,
 }
+
+/// [`ProjectFile::tag_set`] of a file without tags (an sdist).
+pub const NO_TAGS: u32 = u32::MAX;
 
 impl ProjectFile {
     /// The files pip would consider: those whose names parse as this project's wheel or sdist.
     pub fn parse_all(name: &PackageName, files: Vec<IndexFile>) -> Vec<ProjectFile> {
+        let mut tag_sets: HashMap<String, u32> = HashMap::new();
         files
             .into_iter()
             .filter_map(|file| {
                 let dist = crate::filename::DistFilename::parse(&file.filename, name)?;
+                let tag_set = match &dist {
+                    crate::filename::DistFilename::Wheel(wheel) => {
+                        let key = [&wheel.python_tags, &wheel.abi_tags, &wheel.platform_tags]
+                            .map(|tags| tags.join("."))
+                            .join("-");
+                        let next = tag_sets.len() as u32;
+                        *tag_sets.entry(key).or_insert(next)
+                    }
+                    crate::filename::DistFilename::Sdist(_) => NO_TAGS,
+                };
                 Some(ProjectFile {
                     file: Arc::new(file),
                     dist,
+                    tag_set,
                 })
             })
             .collect()
@@ -141,6 +160,7 @@ pub struct Index {
     sdists: Memo<String, Shared<SdistFiles>>,
     analyses: Memo<String, Shared<WheelAnalysis>>,
     metadata: Memo<String, Shared<Vec<u8>>>,
+    core_metadata: Memo<String, Shared<crate::metadata::CoreMetadata>>,
     verified: Memo<String, Shared<bool>>,
     verify_hashes: bool,
 }
@@ -158,6 +178,7 @@ impl Index {
             sdists: Memo::new(),
             analyses: Memo::new(),
             metadata: Memo::new(),
+            core_metadata: Memo::new(),
             verified: Memo::new(),
             verify_hashes: false,
         }
@@ -374,6 +395,22 @@ impl Index {
                 self.cache.put_immutable(&key, &bytes);
                 Activity::add(&self.activity().metadata, 1);
                 Ok(Arc::new(bytes))
+            })
+            .await
+    }
+
+    /// A wheel's core metadata, parsed once for every resolution that reads it.
+    pub async fn wheel_core_metadata(
+        &self,
+        file: &IndexFile,
+    ) -> Shared<crate::metadata::CoreMetadata> {
+        let key = content_key("core-metadata", file);
+        self.core_metadata
+            .get(&key, || async {
+                let bytes = self.wheel_metadata(file).await?;
+                crate::metadata::CoreMetadata::parse(&bytes)
+                    .map(Arc::new)
+                    .map_err(|e| IndexError::Failed(format!("{}: {e}", file.filename)))
             })
             .await
     }
@@ -626,4 +663,25 @@ fn filename_project_matches(filename: &str, name: &PackageName) -> bool {
     normalized
         .strip_prefix(name.as_ref())
         .is_some_and(|rest| rest.starts_with('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wheels_with_the_same_tags_share_a_tag_set_and_sdists_have_none() {
+        let name = PackageName::new("demo".into()).unwrap();
+        let files = [
+            "demo-1.0-py3-none-any.whl",
+            "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "demo-2.0-py3-none-any.whl",
+            "demo-2.0-1-py3-none-any.whl",
+            "demo-2.0.tar.gz",
+        ];
+        let parsed =
+            ProjectFile::parse_all(&name, files.iter().map(|f| IndexFile::named(f)).collect());
+        let sets: Vec<u32> = parsed.iter().map(|p| p.tag_set).collect();
+        assert_eq!(sets, [0, 1, 0, 0, NO_TAGS]);
+    }
 }

@@ -27,6 +27,25 @@ pub struct IndexFile {
     pub metadata_sha256: Option<String>,
 }
 
+#[cfg(test)]
+impl IndexFile {
+    /// A file listed by name only, under a made-up URL: for tests of choices among files.
+    pub fn named(filename: &str) -> Self {
+        IndexFile {
+            filename: filename.into(),
+            url: Url::parse(&format!("https://files.example/{filename}"))
+                .expect("a valid URL")
+                .into(),
+            sha256: None,
+            requires_python: None,
+            yanked: None,
+            size: None,
+            has_metadata_file: false,
+            metadata_sha256: None,
+        }
+    }
+}
+
 /// A file's URL, parsed when first used: a page read back from the cache lists thousands of
 /// files, of which the resolver fetches a few, and parsing every URL was a tenth of a warm run's
 /// CPU (a web-app list with boto3's and pydantic-core's pages). Dereferences to the [`Url`].

@@ -7,7 +7,7 @@
 //! the wheel with the most preferred tag wins.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use pep440_rs::Version;
@@ -113,13 +113,16 @@ impl Candidates {
         let allowed = policy.format_control.allowed_formats(name);
         // Files with the same tags rank alike, and a project's thousands of files carry few
         // distinct tag sets: each is ranked once.
-        let mut ranks: HashMap<&str, Option<usize>> = HashMap::new();
-        for ProjectFile { file, dist } in files {
+        let mut ranks: Vec<Option<Option<usize>>> = Vec::new();
+        for ProjectFile {
+            file,
+            dist,
+            tag_set,
+        } in files
+        {
             let kind = match dist {
                 DistFilename::Wheel(_) if !allowed.binary => Err(Rejection::NoBinary),
-                DistFilename::Wheel(wheel) => ranks
-                    .entry(tag_part(&file.filename))
-                    .or_insert_with(|| tags.rank(wheel))
+                DistFilename::Wheel(wheel) => rank_once(&mut ranks, *tag_set, || tags.rank(wheel))
                     .map(|rank| FileKind::Wheel {
                         rank,
                         build: wheel.build_tag.clone(),
@@ -179,12 +182,17 @@ impl Candidates {
     }
 }
 
-/// A wheel file name's tags: what follows its third `-` from the end.
-fn tag_part(filename: &str) -> &str {
-    filename
-        .rmatch_indices('-')
-        .nth(2)
-        .map_or(filename, |(at, _)| &filename[at + 1..])
+/// The rank of tag set `id`, computed the first time it is asked for.
+fn rank_once(
+    ranks: &mut Vec<Option<Option<usize>>>,
+    id: u32,
+    rank: impl FnOnce() -> Option<usize>,
+) -> Option<usize> {
+    let at = id as usize;
+    if ranks.len() <= at {
+        ranks.resize(at + 1, None);
+    }
+    *ranks[at].get_or_insert_with(rank)
 }
 
 /// The rules after the file's kind and tags: Requires-Python and `--hash`.
@@ -239,15 +247,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_wheels_tag_part_is_its_last_three_fields_with_or_without_a_build_tag() {
-        assert_eq!(tag_part("demo-1.0-py3-none-any.whl"), "py3-none-any.whl");
-        assert_eq!(
-            tag_part("demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
-            "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-        );
-        assert_ne!(
-            tag_part("demo-1.0-py3-none-any.whl"),
-            tag_part("demo-1.0-py2-none-any.whl")
-        );
+    fn each_tag_set_is_ranked_once() {
+        let mut ranks = Vec::new();
+        let mut calls = 0;
+        for (id, rank) in [(2, Some(5)), (0, None), (2, Some(9)), (0, Some(1))] {
+            rank_once(&mut ranks, id, || {
+                calls += 1;
+                rank
+            });
+        }
+        assert_eq!(calls, 2);
+        assert_eq!(rank_once(&mut ranks, 2, || Some(0)), Some(5));
+        assert_eq!(rank_once(&mut ranks, 0, || Some(0)), None);
     }
 }

@@ -164,18 +164,7 @@ mod tests {
     use crate::tags::{Arch, Libc, TagPriority, supported_tags};
 
     fn file(name: &str) -> IndexFile {
-        IndexFile {
-            filename: name.into(),
-            url: url::Url::parse(&format!("https://files.example/{name}"))
-                .unwrap()
-                .into(),
-            sha256: None,
-            requires_python: None,
-            yanked: None,
-            size: None,
-            has_metadata_file: false,
-            metadata_sha256: None,
-        }
+        IndexFile::named(name)
     }
 
     /// duckdb-like: 1.3.2 has a musllinux wheel, 1.4.0 and 2.0.0 only an sdist and glibc wheels.

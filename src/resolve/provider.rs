@@ -294,11 +294,10 @@ impl<'a> Provider<'a> {
         candidate: &Candidate,
     ) -> Result<(CoreMetadata, DependencyNote), ResolveError> {
         if candidate.is_wheel() {
-            let metadata = self
+            let parsed = self
                 .runtime
-                .block_on(self.index.wheel_metadata(&candidate.file))?;
-            let meta = CoreMetadata::parse(&metadata)
-                .map_err(|e| ResolveError(format!("{}: {e}", candidate.file.filename)))?;
+                .block_on(self.index.wheel_core_metadata(&candidate.file))?;
+            let meta = CoreMetadata::clone(&parsed);
             if self.inspect_picked_wheels {
                 let index = Arc::clone(self.index);
                 let file = Arc::clone(&candidate.file);

@@ -21,7 +21,6 @@ use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionO
 
 use super::candidates::{Candidate, Candidates, FilePolicy};
 use crate::index::Index;
-use crate::metadata::CoreMetadata;
 use crate::tags::TagPriority;
 
 pub struct Speculator {
@@ -143,15 +142,12 @@ impl Speculator {
                 let _ = index.wheel_elf(&file).await;
             });
         }
-        let Ok(bytes) = self.index.wheel_metadata(&candidate.file).await else {
+        let Ok(metadata) = self.index.wheel_core_metadata(&candidate.file).await else {
             return;
         };
         if self.no_deps {
             return;
         }
-        let Ok(metadata) = CoreMetadata::parse(&bytes) else {
-            return;
-        };
         for dependency in &metadata.requires_dist {
             if dependency.evaluate_markers(&self.markers, &requirement.extras) {
                 self.follow(dependency);
