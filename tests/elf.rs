@@ -728,3 +728,48 @@ fn reports(so: &[u8], member: &str) -> (support::cli::Run, support::cli::Run) {
     );
     (sparse, whole)
 }
+
+#[test]
+fn a_guessed_version_is_not_read_for_its_elf_files_unless_pinned() {
+    // The prefetch and the speculator guess lib 2.0 for `lib>=1` (its metadata is read), but
+    // `other` narrows lib to 1.x: only the chosen wheel's ELF member is read. The pinned `pin`
+    // is read on the guess, beside its metadata.
+    let so = needs_system_lib();
+    let other = Meta::new("other", "1.0").dep("lib<2");
+    let lib = |version: &str| {
+        IndexFile::from(wheel(
+            &Meta::new("lib", version),
+            GLIBC_TAG,
+            &[("lib/_ext.so", &so.object)],
+        ))
+    };
+    let world = World::new(vec![
+        (
+            "other",
+            vec![IndexFile::from(wheel(&other, "py3-none-any", &[]))],
+        ),
+        ("lib", vec![lib("1.0"), lib("2.0")]),
+        (
+            "pin",
+            vec![native("pin", GLIBC_TAG, &[("pin/_ext.so", &so.object)])],
+        ),
+    ]);
+    let report = world.run_json("other\nlib>=1\npin==1.0\n", &[SLIM]).json();
+    assert_eq!(elf(&report, SLIM, "lib")["analysis"], "done");
+    assert_eq!(elf(&report, SLIM, "pin")["analysis"], "done");
+    let reads = |prefix: &str| {
+        world
+            .index
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(reads("/files/lib-2.0-"), 1, "lib 2.0: its tail only");
+    assert_eq!(
+        reads("/files/lib-1.0-"),
+        2,
+        "lib 1.0: tail, then its member"
+    );
+    assert_eq!(reads("/files/pin-1.0-"), 2);
+}

@@ -132,7 +132,6 @@ pub fn resolve_target(
             markers: &env.markers,
             policy: &policy,
             input,
-            inspect: options.inspect_picked_wheels,
         })
     });
     let mut provider = Provider::new(input, index, runtime, &env.tags, &env.markers, policy);

@@ -6,9 +6,9 @@
 //! `kombu`'s metadata, while the resolver waited on other packages). The speculator walks the
 //! graph as fast as the network answers: for each requirement it fetches the page, takes the
 //! file pip would most likely pick (the best file of the newest version the requirement
-//! allows), fetches its metadata (and starts reading its ELF members when the chosen wheels are
-//! inspected), and goes on with the dependencies that apply on the target. The network then
-//! follows the depth of the graph, whatever order the resolver settles packages in.
+//! allows), fetches its metadata, and goes on with the dependencies that apply on the target. The
+//! network then follows the depth of the graph, whatever order the resolver settles packages in.
+//! ELF members are not read on a guess: the resolver starts that once it settles a version.
 //!
 //! A wrong guess costs requests, never an answer: the resolver makes every choice itself and
 //! only finds what the speculator fetched already in the index's memo. The candidates it
@@ -31,8 +31,6 @@ pub struct Speculator {
     policy: FilePolicy,
     /// `--pre`: pre-releases are as likely as final releases.
     pre: bool,
-    /// Read the ELF members of each guessed wheel too.
-    inspect: bool,
     /// `--no-deps`: only the requirements themselves.
     no_deps: bool,
     /// Projects whose files do not come from the index (direct URLs, lock files): left to the
@@ -56,7 +54,6 @@ pub struct Setup<'a> {
     pub markers: &'a MarkerEnvironment,
     pub policy: &'a FilePolicy,
     pub input: &'a super::Input,
-    pub inspect: bool,
 }
 
 impl Speculator {
@@ -75,7 +72,6 @@ impl Speculator {
             markers: setup.markers.clone(),
             policy: setup.policy.clone(),
             pre: input.pre,
-            inspect: setup.inspect,
             no_deps: input.no_deps,
             not_indexed,
             state: Mutex::default(),
@@ -134,13 +130,6 @@ impl Speculator {
         };
         if !candidate.is_wheel() {
             return;
-        }
-        if self.inspect {
-            let index = Arc::clone(&self.index);
-            let file = Arc::clone(&candidate.file);
-            self.runtime.spawn(async move {
-                let _ = index.wheel_elf(&file).await;
-            });
         }
         let Ok(metadata) = self.index.wheel_core_metadata(&candidate.file).await else {
             return;
