@@ -24,7 +24,7 @@ use url::Url;
 use super::elf::{ElfError, ElfInfo};
 use super::inflate::{self, Window as _};
 use super::resume;
-use super::sparse_elf::{self, Dynamic, Pieces};
+use super::sparse_elf::{self, Dynamic, PieceBytes, Pieces};
 use crate::index::http::HttpClient;
 use crate::inspect::zipdir::ZipEntry;
 
@@ -68,6 +68,8 @@ const START_PREFERENCE: f64 = 0.8;
 /// needed, a little more, within these bounds; for a tail, pieces of the most.
 const FETCH_PIECE_MIN: u64 = 128 << 10;
 const FETCH_PIECE_MAX: u64 = 4 << 20;
+/// Pieces longer than this are mapped from the decoded file rather than copied to memory.
+const MAP_OVER: u64 = 1 << 20;
 
 /// Whether reading up to the dynamic section from the start looks cheaper than decoding the
 /// tail from it: a CUDA library's dynamic section can sit at 2% of the file, with its fat
@@ -377,7 +379,7 @@ impl Source<'_, '_> {
         &self,
         ranges: &[(u64, u64)],
         fetched: &mut u64,
-    ) -> Result<Option<Vec<(u64, Vec<u8>)>>, String> {
+    ) -> Result<Option<Vec<(u64, PieceBytes)>>, String> {
         let end = ranges.iter().map(|(o, l)| o + l).max().unwrap_or(0);
         let Some(start) = self.prefix(end, fetched).await? else {
             return Ok(None);
@@ -598,8 +600,9 @@ impl Tail {
         }))
     }
 
-    /// `len` bytes at `offset` of the member, if decoded and all known.
-    fn known(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+    /// `len` bytes at `offset` of the member, if decoded and all known: read into memory, or
+    /// mapped when over [`MAP_OVER`].
+    fn known(&self, offset: u64, len: u64) -> Option<PieceBytes> {
         use std::io::{Read, Seek, SeekFrom};
         let from = offset.checked_sub(self.start)?;
         let overlaps = self
@@ -609,11 +612,22 @@ impl Tail {
         if overlaps {
             return None;
         }
+        if len > MAP_OVER {
+            // SAFETY: the file is ours, private to this process, complete, and not written
+            // while mapped.
+            let map = unsafe { memmap2::Mmap::map(self.file.as_file()) }.ok()?;
+            let end = from.checked_add(len)?;
+            return (end <= map.len() as u64).then_some(PieceBytes::Mapped {
+                map,
+                from: from as usize,
+                len: len as usize,
+            });
+        }
         let mut file = self.file.reopen().ok()?;
         file.seek(SeekFrom::Start(from)).ok()?;
         let mut bytes = vec![0; len as usize];
         file.read_exact(&mut bytes).ok()?;
-        Some(bytes)
+        Some(PieceBytes::Owned(bytes))
     }
 }
 
@@ -630,6 +644,37 @@ mod tests {
             size: 3 * compressed_size,
             local_header_offset: 0,
         }
+    }
+
+    fn tail_of(bytes: &[u8], start: u64, unknown: Vec<(u64, u64)>) -> Tail {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        Tail {
+            start,
+            file,
+            unknown,
+        }
+    }
+
+    #[test]
+    fn long_known_pieces_are_mapped_and_short_ones_copied() {
+        let bytes: Vec<u8> = (0..(MAP_OVER as usize + 4096)).map(|i| i as u8).collect();
+        let tail = tail_of(&bytes, 1000, vec![(MAP_OVER + 100, 10)]);
+        let long = tail.known(1000, MAP_OVER + 50).expect("known");
+        assert!(matches!(long, PieceBytes::Mapped { .. }));
+        assert_eq!(&long[..], &bytes[..MAP_OVER as usize + 50]);
+        let short = tail.known(1010, 20).expect("known");
+        assert!(matches!(short, PieceBytes::Owned(_)));
+        assert_eq!(&short[..], &bytes[10..30]);
+        assert!(
+            tail.known(1000, MAP_OVER + 200).is_none(),
+            "an unknown run inside"
+        );
+        assert!(tail.known(999, 10).is_none(), "before the tail");
+        assert!(
+            tail.known(1000, bytes.len() as u64 + 1).is_none(),
+            "past its end"
+        );
     }
 
     #[test]
