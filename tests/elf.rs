@@ -773,3 +773,40 @@ fn a_guessed_version_is_not_read_for_its_elf_files_unless_pinned() {
     );
     assert_eq!(reads("/files/pin-1.0-"), 2);
 }
+
+#[test]
+fn a_warm_run_needs_no_wheels_directory() {
+    // The report takes a chosen wheel's sizes and file names from their own small entry, and
+    // the resolver its METADATA: with every cached directory gone, an offline run still gives
+    // the same report.
+    let so = needs_system_lib();
+    let world = World::new(vec![(
+        "demo",
+        vec![native(
+            "demo",
+            GLIBC_TAG,
+            &[("demo/_ext.so", &so.object), ("demo/data.txt", b"data")],
+        )],
+    )]);
+    let args = ["--format", "json", "--image", SLIM, "--arch", "amd64"];
+    let first = world.run("demo\n", &args);
+    let entries = world.cache.path().join("entries-v1");
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&entries).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if bytes.windows(14).any(|w| w == b"wheel-head:v1:") {
+            std::fs::remove_file(&path).unwrap();
+            removed += 1;
+        }
+    }
+    assert_eq!(removed, 1, "one wheel, one cached directory");
+    let offline = world.run("demo\n", &[&args[..], &["--offline"]].concat());
+    assert_eq!(offline.code, first.code, "{}", offline.stderr);
+    assert_eq!(offline.stdout, first.stdout);
+    assert!(
+        first.stdout.contains("\"wheels_installed\""),
+        "{}",
+        first.stdout
+    );
+}

@@ -184,7 +184,7 @@ fn inspect_wheels(
         |package| async {
             let file = package.file.as_ref().expect("wheels have files");
             let (head, analysis, verified) = futures::join!(
-                index.wheel_head(file),
+                index.wheel_summary(file),
                 index.wheel_elf(file),
                 verify(index, file)
             );
@@ -210,7 +210,7 @@ fn inspect_wheels(
             package: name,
             file_names: head
                 .as_ref()
-                .map(|h| h.entries.iter().map(|e| base_name(&e.name)).collect())
+                .map(|h| h.names.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
             analysis: analysis
                 .as_ref()
@@ -236,7 +236,7 @@ fn inspect_wheels(
         wheels_installed: fetched
             .iter()
             .filter_map(|(h, _)| h.as_ref().ok())
-            .flat_map(|h| h.entries.iter().map(|e| e.size))
+            .map(|h| h.installed)
             .sum(),
     }
 }
@@ -250,10 +250,6 @@ async fn verify(
         return Ok(false);
     }
     index.verify_wheel(file).await.map(|v| *v)
-}
-
-fn base_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[cfg(test)]
