@@ -158,8 +158,7 @@ fn offline_index(cache: &Path) -> Arc<Index> {
         true,
         Limits::default(),
         Credentials::new(std::slice::from_ref(&url)),
-    )
-    .unwrap();
+    );
     let cache = Cache::new(cache.to_path_buf(), Duration::from_secs(600), false);
     Arc::new(Index::new(
         http,

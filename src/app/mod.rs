@@ -103,7 +103,7 @@ fn run_checked(mut args: Args) -> anyhow::Result<i32> {
             .iter()
             .filter_map(|location| url::Url::parse(location).ok()),
     );
-    let http = HttpClient::new(args.offline, limits, Credentials::new(&credential_urls))?;
+    let http = HttpClient::new(args.offline, limits, Credentials::new(&credential_urls));
     let index = Arc::new(
         Index::new(http, cache, sources)
             .with_requirement_lines(requirement_lines(&parsed))

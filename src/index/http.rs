@@ -329,8 +329,8 @@ struct Inner {
 
 impl HttpClient {
     /// A client whose deadline starts now.
-    pub fn new(offline: bool, limits: Limits, credentials: Credentials) -> anyhow::Result<Self> {
-        Ok(HttpClient {
+    pub fn new(offline: bool, limits: Limits, credentials: Credentials) -> Self {
+        HttpClient {
             inner: Arc::new(Inner {
                 client: std::sync::OnceLock::new(),
                 offline,
@@ -341,7 +341,7 @@ impl HttpClient {
                 notices: Mutex::default(),
             }),
             stats: Arc::default(),
-        })
+        }
     }
 
     fn client(&self) -> Result<&reqwest::Client, String> {

@@ -153,8 +153,9 @@ impl<'a> Provider<'a> {
         }
     }
 
-    /// Fetch the pages of `names` not loaded yet, all at once (independent requests overlap); `on_loaded` runs as each one
-    /// arrives, so that work depending on one page does not wait for the slowest.
+    /// Fetch the pages of `names` not loaded yet, all at once (independent requests overlap);
+    /// `on_loaded` runs as each one arrives, so that work depending on one page does not wait
+    /// for the slowest.
     fn load_pages(
         &self,
         names: &[PackageName],
@@ -195,14 +196,13 @@ impl<'a> Provider<'a> {
             }
             Err(err) => return Err(err.into()),
         };
-        let shared = self.speculator.as_ref().and_then(|s| s.candidates(name));
-        let candidates = shared.unwrap_or_else(|| {
-            let evaluated = Arc::new(Candidates::evaluate(name, &files, self.tags, &self.policy));
-            if let Some(speculator) = &self.speculator {
-                speculator.remember(name, &evaluated);
-            }
-            evaluated
-        });
+        let evaluate = || Arc::new(Candidates::evaluate(name, &files, self.tags, &self.policy));
+        let candidates = match &self.speculator {
+            Some(speculator) => speculator
+                .candidates(name)
+                .unwrap_or_else(|| speculator.remember(name, evaluate())),
+            None => evaluate(),
+        };
         self.candidates
             .borrow_mut()
             .insert(name.clone(), candidates);

@@ -97,12 +97,15 @@ impl Speculator {
         self.lock().candidates.get(name).cloned()
     }
 
-    /// Candidates the resolver evaluated itself, for the speculator to use.
-    pub fn remember(&self, name: &PackageName, candidates: &Arc<Candidates>) {
-        self.lock()
-            .candidates
-            .entry(name.clone())
-            .or_insert_with(|| Arc::clone(candidates));
+    /// Keep `candidates` for `name` unless some are kept already; returns the kept ones, so
+    /// that the resolver and the speculator share one evaluation.
+    pub fn remember(&self, name: &PackageName, candidates: Arc<Candidates>) -> Arc<Candidates> {
+        Arc::clone(
+            self.lock()
+                .candidates
+                .entry(name.clone())
+                .or_insert(candidates),
+        )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -119,10 +122,8 @@ impl Speculator {
                 let Ok(files) = self.index.project(name).await else {
                     return;
                 };
-                let evaluated =
-                    Arc::new(Candidates::evaluate(name, &files, &self.tags, &self.policy));
-                self.remember(name, &evaluated);
-                self.candidates(name).unwrap_or(evaluated)
+                let evaluated = Candidates::evaluate(name, &files, &self.tags, &self.policy);
+                self.remember(name, Arc::new(evaluated))
             }
         };
         let Some(candidate) = self.likely(&candidates, &requirement) else {
