@@ -7,8 +7,10 @@
 //! `.exe`, `.msi`, `.rpm`, ...) is skipped. This module mirrors those rules so
 //! wheelcheck sees the same candidates pip sees.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
@@ -58,9 +60,50 @@ pub struct WheelFilename {
     pub name: PackageName,
     pub version: Version,
     pub build_tag: Option<(u64, String)>,
-    pub python_tags: Vec<String>,
-    pub abi_tags: Vec<String>,
-    pub platform_tags: Vec<String>,
+    pub python_tags: TagList,
+    pub abi_tags: TagList,
+    pub platform_tags: TagList,
+}
+
+/// One compressed tag set of a wheel's name (`cp312`, or `py2`+`py3`), lower-cased. The wheels
+/// of a page that carry the same tags share them (see [`PageNames`]).
+pub type TagList = Arc<[String]>;
+
+/// The `-`-separated parts of a wheel's file name, split but not yet checked.
+struct WheelParts<'a> {
+    name: &'a str,
+    version: &'a str,
+    build: Option<&'a str>,
+    /// `python-abi-platform`.
+    tags: &'a str,
+}
+
+impl<'a> WheelParts<'a> {
+    fn split(filename: &'a str) -> Result<Self, FilenameError> {
+        let stem = filename
+            .strip_suffix(".whl")
+            .ok_or_else(|| FilenameError::NotAWheel(filename.to_string()))?;
+        let dashes = stem.matches('-').count();
+        let wrong_count = || FilenameError::WrongPartCount(filename.to_string());
+        if dashes != 4 && dashes != 5 {
+            return Err(wrong_count());
+        }
+        let (name, rest) = stem.split_once('-').ok_or_else(wrong_count)?;
+        let (version, rest) = rest.split_once('-').ok_or_else(wrong_count)?;
+        let (build, tags) = match dashes {
+            5 => rest
+                .split_once('-')
+                .map(|(build, tags)| (Some(build), tags))
+                .ok_or_else(wrong_count)?,
+            _ => (None, rest),
+        };
+        Ok(WheelParts {
+            name,
+            version,
+            build,
+            tags,
+        })
+    }
 }
 
 impl WheelFilename {
@@ -69,26 +112,18 @@ impl WheelFilename {
     /// digits, `_` and `.` (no `-`, no `__`), the version must be PEP 440 and
     /// a build tag must start with a digit.
     pub fn parse(filename: &str) -> Result<Self, FilenameError> {
-        let stem = filename
-            .strip_suffix(".whl")
-            .ok_or_else(|| FilenameError::NotAWheel(filename.to_string()))?;
-        let dashes = stem.matches('-').count();
-        if dashes != 4 && dashes != 5 {
-            return Err(FilenameError::WrongPartCount(filename.to_string()));
-        }
-        let parts: Vec<&str> = stem.split('-').collect();
-        let (build, tags) = if dashes == 5 {
-            (Some(parts[2]), &parts[3..])
-        } else {
-            (None, &parts[2..])
-        };
+        let parts = WheelParts::split(filename)?;
+        let name = wheel_name(parts.name, filename)?;
+        let version = parse_version(parts.version, filename)?;
+        let build_tag = parts.build.map(|b| build_tag(b, filename)).transpose()?;
+        let [python_tags, abi_tags, platform_tags] = tag_lists(parts.tags, filename)?;
         Ok(WheelFilename {
-            name: wheel_name(parts[0], filename)?,
-            version: parse_version(parts[1], filename)?,
-            build_tag: build.map(|b| build_tag(b, filename)).transpose()?,
-            python_tags: tag_set(tags[0], filename)?,
-            abi_tags: tag_set(tags[1], filename)?,
-            platform_tags: tag_set(tags[2], filename)?,
+            name,
+            version,
+            build_tag,
+            python_tags,
+            abi_tags,
+            platform_tags,
         })
     }
 
@@ -179,13 +214,20 @@ fn build_tag(raw: &str, filename: &str) -> Result<(u64, String), FilenameError> 
         })
 }
 
+/// The three compressed tag sets of `python-abi-platform`.
+fn tag_lists(raw: &str, filename: &str) -> Result<[TagList; 3], FilenameError> {
+    let mut sets = raw.splitn(3, '-');
+    let mut next = || tag_set(sets.next().unwrap_or_default(), filename);
+    Ok([next()?, next()?, next()?])
+}
+
 /// One `.`-separated compressed tag set, lower-cased like `packaging.tags.Tag`.
-fn tag_set(raw: &str, filename: &str) -> Result<Vec<String>, FilenameError> {
+fn tag_set(raw: &str, filename: &str) -> Result<TagList, FilenameError> {
     let parts: Vec<String> = raw.split('.').map(str::to_ascii_lowercase).collect();
     if parts.iter().any(String::is_empty) {
         return Err(FilenameError::InvalidTag(filename.to_string()));
     }
-    Ok(parts)
+    Ok(parts.into())
 }
 
 /// The archive formats pip accepts for source distributions
@@ -368,6 +410,87 @@ pub enum DistFilename {
     Sdist(SdistFilename),
 }
 
+/// Reads the file names of one project's page as [`DistFilename::parse`] does, parsing each
+/// distinct name, version and tag text once: a page lists thousands of files that repeat a few
+/// hundred versions and a few dozen tag sets, and a warm run reads every page of the
+/// resolution.
+pub struct PageNames<'p> {
+    project: &'p PackageName,
+    /// A wheel's name part → whether it names `project`.
+    names: HashMap<Box<str>, bool>,
+    versions: HashMap<Box<str>, Option<Version>>,
+    /// `python-abi-platform` → the page's number for that tag set, and its parsed parts.
+    tag_sets: HashMap<Box<str>, Option<(u32, [TagList; 3])>>,
+    next_tag_set: u32,
+}
+
+impl<'p> PageNames<'p> {
+    pub fn new(project: &'p PackageName) -> Self {
+        PageNames {
+            project,
+            names: HashMap::new(),
+            versions: HashMap::new(),
+            tag_sets: HashMap::new(),
+            next_tag_set: 0,
+        }
+    }
+
+    /// What pip makes of `filename` (`None`: it is skipped, as with [`DistFilename::parse`]),
+    /// and for a wheel the page's number for its tag set: the same number for the same tags.
+    pub fn parse(&mut self, filename: &str) -> Option<(DistFilename, Option<u32>)> {
+        if filename.ends_with(".whl") {
+            let (wheel, tag_set) = self.wheel(filename)?;
+            return Some((DistFilename::Wheel(wheel), Some(tag_set)));
+        }
+        DistFilename::parse(filename, self.project).map(|dist| (dist, None))
+    }
+
+    fn wheel(&mut self, filename: &str) -> Option<(WheelFilename, u32)> {
+        let parts = WheelParts::split(filename).ok()?;
+        let project = self.project;
+        let names_project = memo(&mut self.names, parts.name, |name| {
+            wheel_name(name, filename).is_ok_and(|name| &name == project)
+        });
+        if !names_project {
+            return None;
+        }
+        let version = memo(&mut self.versions, parts.version, |version| {
+            parse_version(version, filename).ok()
+        })?;
+        let build_tag = parts
+            .build
+            .map(|b| build_tag(b, filename))
+            .transpose()
+            .ok()?;
+        let next = &mut self.next_tag_set;
+        let (tag_set, [python_tags, abi_tags, platform_tags]) =
+            memo(&mut self.tag_sets, parts.tags, |tags| {
+                let lists = tag_lists(tags, filename).ok()?;
+                *next += 1;
+                Some((*next - 1, lists))
+            })?;
+        let wheel = WheelFilename {
+            name: project.clone(),
+            version,
+            build_tag,
+            python_tags,
+            abi_tags,
+            platform_tags,
+        };
+        Some((wheel, tag_set))
+    }
+}
+
+/// The value for `key`, computed the first time.
+fn memo<V: Clone>(map: &mut HashMap<Box<str>, V>, key: &str, compute: impl FnOnce(&str) -> V) -> V {
+    if let Some(value) = map.get(key) {
+        return value.clone();
+    }
+    let value = compute(key);
+    map.insert(key.into(), value.clone());
+    value
+}
+
 impl DistFilename {
     /// Classifies a file listed for `project`. `None` means pip ignores it:
     /// eggs, installers and other formats, unparsable names or versions,
@@ -443,7 +566,7 @@ mod tests {
     fn odd_real_wheel_names() {
         let w = WheelFilename::parse("PyYAML-6.0.1-cp312-cp312-musllinux_1_1_x86_64.whl").unwrap();
         assert_eq!(w.name, name("pyyaml"));
-        assert_eq!(w.platform_tags, ["musllinux_1_1_x86_64"]);
+        assert_eq!(*w.platform_tags, ["musllinux_1_1_x86_64"]);
         assert!(!w.is_pure());
 
         let w = WheelFilename::parse(
@@ -653,5 +776,46 @@ mod tests {
     fn canonicalize_matches_packaging() {
         assert_eq!(canonicalize("Foo__Bar..Baz-_-Qux"), "foo-bar-baz-qux");
         assert_eq!(canonicalize("typing_extensions"), "typing-extensions");
+    }
+
+    #[test]
+    fn a_page_s_names_read_as_one_at_a_time_and_share_repeated_tags() {
+        let project = name("zope.interface");
+        let filenames = [
+            "zope.interface-7.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "zope_interface-7.0.1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "Zope.Interface-7.0.1-1build-CP312-cp312-musllinux_1_1_x86_64.whl",
+            "zope.interface-7.0-py3-none-any.whl",
+            "zope.interface-7.0.1-py3-none-any.whl",
+            "zope.interface-7.0.1.tar.gz",
+            "zope.interface-bad!-py3-none-any.whl",
+            "zope.interface-7.0.2-x-py3-none-any.whl",
+            "zope.interface-7.0.2-py3-none-.whl",
+            "zope__interface-7.0-py3-none-any.whl",
+            "other-7.0-py3-none-any.whl",
+            "zope.interface-7.0-py3.12.egg",
+        ];
+        let mut names = PageNames::new(&project);
+        let read: Vec<_> = filenames.iter().map(|f| names.parse(f)).collect();
+        for (filename, got) in filenames.iter().zip(&read) {
+            let alone = DistFilename::parse(filename, &project);
+            assert_eq!(
+                got.as_ref().map(|(dist, _)| dist),
+                alone.as_ref(),
+                "{filename}"
+            );
+        }
+        let wheel = |i: usize| match &read[i] {
+            Some((DistFilename::Wheel(wheel), Some(tag_set))) => (wheel, *tag_set),
+            other => panic!("{}: {other:?}", filenames[i]),
+        };
+        let (first, first_set) = wheel(0);
+        let (second, second_set) = wheel(1);
+        assert_eq!(first_set, second_set);
+        assert!(Arc::ptr_eq(&first.platform_tags, &second.platform_tags));
+        assert_ne!(wheel(2).1, first_set);
+        assert_eq!(wheel(3).1, wheel(4).1);
+        assert_ne!(wheel(3).1, first_set);
+        assert!(matches!(read[5], Some((DistFilename::Sdist(_), None))));
     }
 }

@@ -46,9 +46,18 @@ pub struct Cache {
 /// A cached index page, with how old it is.
 #[derive(Debug)]
 pub struct CachedPage {
-    pub body: Vec<u8>,
-    pub content_type: String,
+    entry: Entry,
     pub age: Duration,
+}
+
+impl CachedPage {
+    pub fn body(&self) -> &[u8] {
+        self.entry.body()
+    }
+
+    pub fn content_type(&self) -> &str {
+        &self.entry.content_type
+    }
 }
 
 impl Cache {
@@ -88,8 +97,7 @@ impl Cache {
         let entry = self.read(key)?;
         let age = now_millis().saturating_sub(entry.written_millis);
         Some(CachedPage {
-            body: entry.body,
-            content_type: entry.content_type,
+            entry,
             age: Duration::from_millis(age),
         })
     }
@@ -100,7 +108,7 @@ impl Cache {
 
     /// An entry keyed by content (a file's sha256 and what was derived from it): never expires.
     pub fn immutable(&self, key: &str) -> Option<Vec<u8>> {
-        self.read(key).map(|entry| entry.body)
+        self.read(key).map(Entry::into_body)
     }
 
     pub fn put_immutable(&self, key: &str, data: &[u8]) {
@@ -174,13 +182,26 @@ impl Cache {
 /// One entry as it is on disk: the header (see [`HEADER_LEN`]), then key, content type and body.
 /// The checksum is xxh3 over everything but itself: it guards against corruption on disk, not
 /// against someone with write access to the cache, and costs a fraction of sha256.
+#[derive(Debug)]
 struct Entry {
     written_millis: u64,
     content_type: String,
-    body: Vec<u8>,
+    /// The whole file; the body is `bytes[body_start..]` (a page is not copied to drop its
+    /// header).
+    bytes: Vec<u8>,
+    body_start: usize,
 }
 
 impl Entry {
+    fn body(&self) -> &[u8] {
+        &self.bytes[self.body_start..]
+    }
+
+    fn into_body(mut self) -> Vec<u8> {
+        self.bytes.drain(..self.body_start);
+        self.bytes
+    }
+
     fn encode(key: &str, content_type: &str, body: &[u8], written_millis: u64) -> Vec<u8> {
         let mut bytes =
             Vec::with_capacity(HEADER_LEN + key.len() + content_type.len() + body.len());
@@ -199,7 +220,7 @@ impl Entry {
     }
 
     /// The entry in `bytes` if it is whole, unaltered and for `key`.
-    fn decode(key: &str, mut bytes: Vec<u8>) -> Option<Entry> {
+    fn decode(key: &str, bytes: Vec<u8>) -> Option<Entry> {
         let header = bytes.get(..HEADER_LEN)?;
         let field = |at: usize, len: usize| -> u64 {
             let mut le = [0u8; 8];
@@ -228,11 +249,11 @@ impl Entry {
         let content_type = std::str::from_utf8(&bytes[key_end..key_end + type_len])
             .ok()?
             .to_string();
-        bytes.drain(..key_end + type_len);
         Some(Entry {
             written_millis,
             content_type,
-            body: bytes,
+            bytes,
+            body_start: key_end + type_len,
         })
     }
 }
@@ -267,8 +288,8 @@ mod tests {
         let cache = cache(dir.path(), 60, false);
         cache.put_page("page:x", b"body", "application/json");
         let page = cache.fresh_page("page:x").expect("fresh");
-        assert_eq!(page.body, b"body");
-        assert_eq!(page.content_type, "application/json");
+        assert_eq!(page.body(), b"body");
+        assert_eq!(page.content_type(), "application/json");
         assert!(page.age < Duration::from_secs(60));
 
         let expired = Cache::new(dir.path().into(), Duration::ZERO, false);

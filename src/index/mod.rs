@@ -68,25 +68,15 @@ pub const NO_TAGS: u32 = u32::MAX;
 impl ProjectFile {
     /// The files pip would consider: those whose names parse as this project's wheel or sdist.
     pub fn parse_all(name: &PackageName, files: Vec<IndexFile>) -> Vec<ProjectFile> {
-        let mut tag_sets: HashMap<String, u32> = HashMap::new();
+        let mut names = crate::filename::PageNames::new(name);
         files
             .into_iter()
             .filter_map(|file| {
-                let dist = crate::filename::DistFilename::parse(&file.filename, name)?;
-                let tag_set = match &dist {
-                    crate::filename::DistFilename::Wheel(wheel) => {
-                        let key = [&wheel.python_tags, &wheel.abi_tags, &wheel.platform_tags]
-                            .map(|tags| tags.join("."))
-                            .join("-");
-                        let next = tag_sets.len() as u32;
-                        *tag_sets.entry(key).or_insert(next)
-                    }
-                    crate::filename::DistFilename::Sdist(_) => NO_TAGS,
-                };
+                let (dist, tag_set) = names.parse(&file.filename)?;
                 Some(ProjectFile {
                     file: Arc::new(file),
                     dist,
-                    tag_set,
+                    tag_set: tag_set.unwrap_or(NO_TAGS),
                 })
             })
             .collect()
@@ -304,10 +294,10 @@ impl Index {
                 .then(|| self.cache.any_page(&key))
                 .flatten()
         });
-        let (body, content_type) = match cached {
+        let page = match cached {
             Some(page) => {
                 self.count_hit();
-                (page.body, page.content_type)
+                page
             }
             None => {
                 let page = self.http.get(&url, simple::ACCEPT).await?;
@@ -324,7 +314,7 @@ impl Index {
                 return Ok(files);
             }
         };
-        parse(&body, &content_type, &url)
+        parse(page.body(), page.content_type(), &url)
     }
 
     async fn find_links_files(&self, name: &PackageName) -> Result<Vec<IndexFile>, IndexError> {

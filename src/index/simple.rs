@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::VersionSpecifiers;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,8 @@ pub struct IndexFile {
     pub url: FileUrl,
     pub sha256: Option<String>,
     /// `None` when absent, and also when unparsable: pip ignores an invalid Requires-Python.
-    pub requires_python: Option<VersionSpecifiers>,
+    /// Shared by the files of a page that state the same one.
+    pub requires_python: Option<Arc<VersionSpecifiers>>,
     /// `Some(reason)` when yanked (PEP 592); the reason may be empty.
     pub yanked: Option<String>,
     pub size: Option<u64>,
@@ -183,7 +185,8 @@ fn parse_json(text: &str, base: &Url) -> Result<Vec<IndexFile>, serde_json::Erro
     let page: JsonPage = serde_json::from_str(text)?;
     let mut files = Vec::new();
     // A project states the same Requires-Python for hundreds of files: parse each text once.
-    let mut requires_python: HashMap<Option<Cow<str>>, Option<VersionSpecifiers>> = HashMap::new();
+    let mut requires_python: HashMap<Option<Cow<str>>, Option<Arc<VersionSpecifiers>>> =
+        HashMap::new();
     for file in page
         .files
         .into_iter()
@@ -406,7 +409,7 @@ pub fn encode_parsed(files: &[IndexFile]) -> Vec<u8> {
 
 fn decode_parsed(text: &str) -> Result<Vec<IndexFile>, String> {
     let page: ParsedPage = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let specifiers: Vec<Option<VersionSpecifiers>> = page
+    let specifiers: Vec<Option<Arc<VersionSpecifiers>>> = page
         .requires_python
         .iter()
         .map(|text| parse_requires_python(Some(text)))
@@ -434,12 +437,12 @@ fn decode_parsed(text: &str) -> Result<Vec<IndexFile>, String> {
         .collect()
 }
 
-fn parse_requires_python(value: Option<&str>) -> Option<VersionSpecifiers> {
+fn parse_requires_python(value: Option<&str>) -> Option<Arc<VersionSpecifiers>> {
     let value = value?.trim();
     if value.is_empty() {
         return None;
     }
-    VersionSpecifiers::from_str(value).ok()
+    VersionSpecifiers::from_str(value).ok().map(Arc::new)
 }
 
 #[cfg(test)]

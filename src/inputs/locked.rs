@@ -246,7 +246,7 @@ fn index_files(
             .iter()
             .find(|h| h.algorithm == "sha256")
             .map(|h| h.digest.clone()),
-        requires_python: requires_python.cloned(),
+        requires_python: requires_python.cloned().map(std::sync::Arc::new),
         yanked: None,
         size: file.size,
         has_metadata_file: false,

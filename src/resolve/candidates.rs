@@ -72,9 +72,14 @@ pub enum Rejection {
 #[derive(Debug, Clone)]
 pub struct Rejected {
     pub version: Version,
-    pub filename: String,
-    pub yanked: bool,
+    pub file: Arc<IndexFile>,
     pub why: Rejection,
+}
+
+impl Rejected {
+    pub fn is_yanked(&self) -> bool {
+        self.file.yanked.is_some()
+    }
 }
 
 impl Rejection {
@@ -141,8 +146,7 @@ impl Candidates {
                 }),
                 Err(why) => out.rejected.push(Rejected {
                     version: dist.version().clone(),
-                    filename: file.filename.clone(),
-                    yanked: file.yanked.is_some(),
+                    file: Arc::clone(file),
                     why,
                 }),
             }

@@ -60,7 +60,7 @@ pub fn explain(candidates: &Candidates, chosen: &Candidate, allow_pre: bool) -> 
         .iter()
         .filter(|r| same_release(&r.version))
     {
-        let Ok(wheel) = WheelFilename::parse(&rejected.filename) else {
+        let Ok(wheel) = WheelFilename::parse(&rejected.file.filename) else {
             continue;
         };
         let reason = match &rejected.why {
@@ -142,7 +142,7 @@ fn releases(candidates: &Candidates, allow_pre: bool) -> Vec<Version> {
     let rejected = candidates
         .rejected
         .iter()
-        .filter(|r| !r.yanked)
+        .filter(|r| !r.is_yanked())
         .map(|r| &r.version);
     let all: BTreeSet<&Version> = usable
         .chain(rejected)
@@ -154,6 +154,7 @@ fn releases(candidates: &Candidates, allow_pre: bool) -> Vec<Version> {
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
+    use std::sync::Arc;
 
     use pep508_rs::PackageName;
 
@@ -257,7 +258,9 @@ mod tests {
     #[test]
     fn requires_python_on_the_release_s_wheels_is_a_reason() {
         let mut newer = file("duck-2.0.0-cp312-cp312-musllinux_1_2_x86_64.whl");
-        newer.requires_python = Some(pep440_rs::VersionSpecifiers::from_str(">=3.13").unwrap());
+        newer.requires_python = Some(Arc::new(
+            pep440_rs::VersionSpecifiers::from_str(">=3.13").unwrap(),
+        ));
         let candidates = duck(&[newer]);
         let choice = explain(&candidates, &candidates.ordered[0], false);
         assert_eq!(
