@@ -69,17 +69,17 @@ impl ProjectFile {
     /// The files pip would consider: those whose names parse as this project's wheel or sdist.
     pub fn parse_all(name: &PackageName, files: Vec<IndexFile>) -> Vec<ProjectFile> {
         let mut names = crate::filename::PageNames::new(name);
-        files
-            .into_iter()
-            .filter_map(|file| {
-                let (dist, tag_set) = names.parse(&file.filename)?;
-                Some(ProjectFile {
+        let mut parsed = Vec::with_capacity(files.len());
+        for file in files {
+            if let Some((dist, tag_set)) = names.parse(&file.filename) {
+                parsed.push(ProjectFile {
                     file: Arc::new(file),
                     dist,
                     tag_set: tag_set.unwrap_or(NO_TAGS),
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        parsed
     }
 }
 

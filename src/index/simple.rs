@@ -414,27 +414,29 @@ fn decode_parsed(text: &str) -> Result<Vec<IndexFile>, String> {
         .iter()
         .map(|text| parse_requires_python(Some(text)))
         .collect();
-    page.files
-        .into_iter()
-        .map(|file| {
-            Ok(IndexFile {
-                url: FileUrl::written(file.url.into_owned()),
-                filename: file.filename.into_owned(),
-                sha256: file.sha256.map(Cow::into_owned),
-                requires_python: match file.requires_python {
-                    Some(i) => specifiers
-                        .get(i)
-                        .ok_or("bad Requires-Python index")?
-                        .clone(),
-                    None => None,
-                },
-                yanked: file.yanked.map(Cow::into_owned),
-                size: file.size,
-                has_metadata_file: file.has_metadata_file,
-                metadata_sha256: file.metadata_sha256.map(Cow::into_owned),
-            })
-        })
-        .collect()
+    // Filled in a loop, not collected from a fallible iterator: that would grow the vector
+    // step by step, copying a large page's files several times.
+    let mut files = Vec::with_capacity(page.files.len());
+    for file in page.files {
+        let requires_python = match file.requires_python {
+            Some(i) => specifiers
+                .get(i)
+                .ok_or("bad Requires-Python index")?
+                .clone(),
+            None => None,
+        };
+        files.push(IndexFile {
+            url: FileUrl::written(file.url.into_owned()),
+            filename: file.filename.into_owned(),
+            sha256: file.sha256.map(Cow::into_owned),
+            requires_python,
+            yanked: file.yanked.map(Cow::into_owned),
+            size: file.size,
+            has_metadata_file: file.has_metadata_file,
+            metadata_sha256: file.metadata_sha256.map(Cow::into_owned),
+        });
+    }
+    Ok(files)
 }
 
 fn parse_requires_python(value: Option<&str>) -> Option<Arc<VersionSpecifiers>> {
