@@ -1,7 +1,7 @@
 //! What the wheels of one install set need from the image: each needed soname is provided by
 //! the wheel itself, by another wheel of the set, by the C library, or else by the system.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
@@ -48,18 +48,38 @@ pub fn needs(
     arch: Arch,
     libc_sonames: &LibcSonames,
 ) -> Vec<ElfReport> {
-    let providers = providers_of(wheels);
+    let wanted = needed_anywhere(wheels);
+    let providers = providers_of(wheels, &wanted);
     wheels
         .iter()
-        .map(|wheel| report_for(wheel, &providers, libc, arch, libc_sonames))
+        .map(|wheel| report_for(wheel, &providers, &wanted, libc, arch, libc_sonames))
         .collect()
 }
 
-/// soname or file name → the package whose wheel ships it.
-fn providers_of<'a>(wheels: &'a [WheelInput]) -> BTreeMap<&'a str, &'a str> {
+/// Every library some ELF file of the set needs. Only these names are ever looked up, and the
+/// wheels of a large install set list tens of thousands of files (plotly alone 17,000).
+fn needed_anywhere<'a>(wheels: &'a [WheelInput]) -> HashSet<&'a str> {
+    wheels
+        .iter()
+        .filter_map(|wheel| wheel.analysis.as_ref().ok())
+        .flat_map(|analysis| &analysis.elf_files)
+        .flat_map(|file| &file.info.needed)
+        .map(String::as_str)
+        .collect()
+}
+
+/// Needed soname or file name → the package whose wheel ships it.
+fn providers_of<'a>(
+    wheels: &'a [WheelInput],
+    wanted: &HashSet<&str>,
+) -> BTreeMap<&'a str, &'a str> {
     let mut providers = BTreeMap::new();
     for wheel in wheels {
-        for name in &wheel.file_names {
+        for name in wheel
+            .file_names
+            .iter()
+            .filter(|name| wanted.contains(*name))
+        {
             providers.entry(*name).or_insert(wheel.package);
         }
         if let Ok(analysis) = &wheel.analysis {
@@ -78,6 +98,7 @@ fn providers_of<'a>(wheels: &'a [WheelInput]) -> BTreeMap<&'a str, &'a str> {
 fn report_for(
     wheel: &WheelInput,
     providers: &BTreeMap<&str, &str>,
+    wanted: &HashSet<&str>,
     libc: Libc,
     arch: Arch,
     libc_sonames: &LibcSonames,
@@ -104,6 +125,7 @@ fn report_for(
         .file_names
         .iter()
         .copied()
+        .filter(|name| !analysis.elf_files.is_empty() && wanted.contains(name))
         .chain(
             analysis
                 .elf_files
