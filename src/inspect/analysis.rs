@@ -72,9 +72,9 @@ fn is_text_name(base: &str) -> bool {
 /// tail being decoded), and a large install set has dozens. Mid-size members read sparsely hold
 /// little and are not limited: with this limit on them too (and 4 reads per wheel), the
 /// data-science list took 0.68 instead of 0.55 s cold, its sparse reads queued behind one
-/// another. Small members are not limited here: their
-/// buffers are small, and limiting them made latency-bound runs slower (FastAPI example, cold:
-/// 0.8 s -> 1.3 s with a limit of 8 on every member).
+/// another. Nor are small members (read whole in spans): their buffers are small, and limiting
+/// them made latency-bound runs slower (FastAPI example, cold: 0.8 s -> 1.3 s with a limit of 8
+/// on every member).
 static LARGE_MEMBER_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(6);
 
 pub async fn analyze(

@@ -29,7 +29,7 @@ use crate::index::http::HttpClient;
 use crate::inspect::zipdir::ZipEntry;
 
 /// Members smaller than this (compressed) are read whole, in a span with their neighbours: the
-/// start and the tail a sparse read fetches ([`HEAD_FETCH`], [`SPECULATIVE_TAIL_MIN`]) would be
+/// start and the tail a sparse read fetches (`HEAD_FETCH`, `SPECULATIVE_TAIL_MIN`) would be
 /// most of them, and decoding a tail costs more CPU than inflating a small member. From this
 /// size on, fetching the start and the tail together makes the sparse read one round trip in
 /// most cases (seed examples, 6 targets, cold, against 2 MiB read sparsely in two to four round
@@ -103,8 +103,9 @@ pub fn may_read(entry: &ZipEntry) -> bool {
 }
 
 /// Whether a sparse read of `entry` may hold buffers of megabytes (pieces being fetched, a
-/// window of the tail being decoded), so that only a few should run at once: members below
-/// this size fetch a tail of at most [`SPECULATIVE_TAIL_MIN`] and decode it in small chunks.
+/// window of the tail being decoded), so that only a few should run at once: below
+/// `HOLDS_MUCH`, a member's whole compressed data is under 2 MiB, and its tail is typically
+/// `SPECULATIVE_TAIL_MIN`.
 pub fn holds_much(entry: &ZipEntry) -> bool {
     entry.compressed_size >= HOLDS_MUCH
 }
