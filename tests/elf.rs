@@ -636,12 +636,7 @@ fn a_mid_size_member_is_read_sparsely_in_one_round_trip() {
     )]);
     let report = world.run_json("demo\n", &[SLIM]).json();
     assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
-    let reads: Vec<_> = world
-        .index
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/files/demo-1.0-"))
-        .collect();
+    let reads = requests_under(&world, "/files/demo-1.0-");
     assert_eq!(reads.len(), 3, "directory, then start and tail: {reads:?}");
 }
 
@@ -685,6 +680,17 @@ fn a_start_that_does_not_parse_is_read_again_whole() {
         requests(&whole) + 1,
         "the member is fetched twice"
     );
+}
+
+/// The paths of the requests the fixture index answered under `prefix`.
+fn requests_under(world: &World, prefix: &str) -> Vec<String> {
+    world
+        .index
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|path| path.starts_with(prefix))
+        .collect()
 }
 
 /// Bytes of `data` deflated (as the wheels of the tests are).
@@ -790,14 +796,7 @@ fn a_guessed_version_is_not_read_for_its_elf_files_unless_pinned() {
     let report = world.run_json("other\nlib>=1\npin==1.0\n", &[SLIM]).json();
     assert_eq!(elf(&report, SLIM, "lib")["analysis"], "done");
     assert_eq!(elf(&report, SLIM, "pin")["analysis"], "done");
-    let reads = |prefix: &str| {
-        world
-            .index
-            .requests()
-            .iter()
-            .filter(|r| r.path.starts_with(prefix))
-            .count()
-    };
+    let reads = |prefix: &str| requests_under(&world, prefix).len();
     assert_eq!(reads("/files/lib-2.0-"), 1, "lib 2.0: its tail only");
     assert_eq!(
         reads("/files/lib-1.0-"),

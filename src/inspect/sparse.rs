@@ -155,11 +155,11 @@ pub async fn read(
     {
         return Ok(whole(entry, "the dynamic section lies outside the file"));
     }
-    let source = Source {
+    let mut source = Source {
         member,
         data_start,
         head: head_bytes,
-        prefetched: std::sync::Mutex::new(prefetched),
+        prefetched,
     };
     if prefers_start(dynamic_offset, dynamic_size, entry.size) {
         return source.read_from_start(&layout, fetched).await;
@@ -305,14 +305,14 @@ struct Source<'m, 'a> {
     head: &'m [u8],
     /// The member's last compressed bytes, fetched with its local header (taken by the first
     /// tail decoded).
-    prefetched: std::sync::Mutex<Option<Prefetched>>,
+    prefetched: Option<Prefetched>,
 }
 
 impl Source<'_, '_> {
     /// The member's decoded tail, reaching back before `offset` far enough that the bytes
     /// there are known; `None` if that fails.
     async fn tail_covering(
-        &self,
+        &mut self,
         offset: u64,
         size: u64,
         fetched: &mut u64,
@@ -321,8 +321,7 @@ impl Source<'_, '_> {
         let csize = entry.compressed_size as f64;
         let after = 1.0 - offset as f64 / entry.size.max(1) as f64;
         let guess = (csize * (1.0 - after * FIRST_TAIL_GUESS)).max(0.0) as u64;
-        let prefetched = self.prefetched.lock().ok().and_then(|mut p| p.take());
-        let (compressed, mut from) = match prefetched {
+        let (compressed, mut from) = match self.prefetched.take() {
             Some(Prefetched { file, from }) => (file, from),
             None => (
                 CompressedFile::new(entry.compressed_size)?,
@@ -404,7 +403,7 @@ impl Source<'_, '_> {
     /// The start inflated up to the end of the dynamic section; the string table and version
     /// needs from there too, or from the decoded tail when patchelf has moved them to the end.
     async fn read_from_start(
-        &self,
+        &mut self,
         layout: &sparse_elf::Layout,
         fetched: &mut u64,
     ) -> Result<Option<Option<ElfInfo>>, String> {
