@@ -593,18 +593,31 @@ fn large_library(writable: bool) -> Vec<u8> {
 
 /// [`large_library`] with a table of `table_len` bytes.
 fn library_with_table(table_len: usize, writable: bool) -> Vec<u8> {
-    let mut state = 0x9E37_79B9u32;
-    let mut words = String::new();
-    while words.len() < table_len {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        words.push_str(&format!("w{:x} ", state % 100_000));
+    match writable {
+        true => library_with_tables(0, table_len),
+        false => library_with_tables(table_len, 0),
     }
+}
+
+/// A library with tables of pseudo-random words: `read_only` bytes before its dynamic section
+/// (`.rodata`) and `writable` bytes after it (`.data`).
+fn library_with_tables(read_only: usize, writable: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9u32;
+    let mut words = |len: usize| {
+        let mut words = String::new();
+        while words.len() < len {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            words.push_str(&format!("w{:x} ", state % 100_000));
+        }
+        words
+    };
+    let (constant, data) = (words(read_only), words(writable));
     build_shared_object(&SharedObject {
         source: format!(
-            "{}char wc_table[] = \"{words}\";\nint wc_demo(void) {{ return wc_table[7]; }}\n",
-            if writable { "" } else { "const " }
+            "const char wc_table[] = \"{constant}\";\nchar wc_data[] = \"{data}\";\n\
+             int wc_demo(void) {{ return wc_table[0] + wc_data[0]; }}\n"
         ),
         soname: Some("libwcbig.so.1".into()),
         links: vec!["m".into()],
@@ -638,6 +651,58 @@ fn a_mid_size_member_is_read_sparsely_in_one_round_trip() {
     assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
     let reads = requests_under(&world, "/files/demo-1.0-");
     assert_eq!(reads.len(), 3, "directory, then start and tail: {reads:?}");
+}
+
+#[test]
+fn a_slow_file_s_mid_size_member_is_fetched_whole_and_its_step_backs_need_no_request() {
+    // 600 KB of words after the dynamic section: the tail fetched with the start does not
+    // reach it with known bytes, and decoding steps back. From a quick server that is one more
+    // request; from a file slower than the rest (its CDN fetching every range from the origin)
+    // the member came whole with its start, and the step back reads what is already here.
+    let so = library_with_tables(1_500_000, 600_000);
+    assert!(
+        (512 << 10..1 << 20).contains(&compressed_len(&so)),
+        "mid-size: {}",
+        compressed_len(&so)
+    );
+    sparse_and_whole_agree(&so, "libwcbig.so.1", &["libc.so.6", "libm.so.6"], 1);
+    let slow_demo = |delayed: &str| {
+        let pure = |name: &str| native(name, "py3-none-any", &[("x/__init__.py", b"x = 1\n")]);
+        let world = World::new(vec![
+            (
+                "demo",
+                vec![native("demo", GLIBC_TAG, &[("demo/libwcbig.so.1", &so)])],
+            ),
+            ("quick-a", vec![pure("quick-a")]),
+            ("quick-b", vec![pure("quick-b")]),
+        ]);
+        world.index.set_fault(
+            delayed,
+            support::server::Fault::Delay(std::time::Duration::from_millis(60)),
+        );
+        let report = world.run_json("demo\nquick-a\nquick-b\n", &[SLIM]).json();
+        assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
+        (report, requests_under(&world, "/files/demo-1.0-"))
+    };
+    let (quick, quick_reads) = slow_demo("/files/none");
+    assert!(
+        quick_reads.len() >= 4,
+        "directory, start and tail, a step back: {quick_reads:?}"
+    );
+    assert!(fetched(&quick) < compressed_len(&so) as u64, "a part");
+
+    let (slow, slow_reads) = slow_demo("/files/demo-1.0-");
+    assert_eq!(
+        slow_reads.len(),
+        3,
+        "directory, start and the rest: {slow_reads:?}"
+    );
+    assert_eq!(elf(&slow, SLIM, "demo"), elf(&quick, SLIM, "demo"));
+    assert!(fetched(&slow) >= compressed_len(&so) as u64, "all of it");
+
+    // Every file as slow: a busy run, not a slow file.
+    let (_, busy_reads) = slow_demo("/files/");
+    assert_eq!(busy_reads.len(), quick_reads.len(), "{busy_reads:?}");
 }
 
 #[test]

@@ -9,5 +9,6 @@ pub mod sdist;
 pub mod sdist_tail;
 pub mod sparse;
 pub mod sparse_elf;
+pub mod spill;
 pub mod wheel;
 pub mod zipdir;

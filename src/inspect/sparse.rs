@@ -17,14 +17,13 @@
 //! cheaper, never less exact. It cannot check the member's CRC (that needs every byte); the
 //! pieces it uses are checked by their own structure instead.
 
-use std::io::Write;
-
 use url::Url;
 
 use super::elf::{ElfError, ElfInfo};
 use super::inflate::{self, Window as _};
 use super::resume;
 use super::sparse_elf::{self, Dynamic, PieceBytes, Pieces};
+use super::spill::Spill;
 use crate::index::http::HttpClient;
 use crate::inspect::zipdir::ZipEntry;
 
@@ -40,6 +39,9 @@ pub const MIN_SPARSE_COMPRESSED: u64 = 512 << 10;
 /// Compressed bytes read from the member's start: header and program headers are in the first
 /// few KiB of output.
 const HEAD_FETCH: u64 = 64 * 1024;
+/// The first request of a sparse read: the local header (30 bytes and a name of up to 256)
+/// and [`HEAD_FETCH`] bytes of data.
+const HEAD_REQUEST: u64 = 30 + 256 + HEAD_FETCH;
 /// The first guess at the compressed share of the part after the dynamic section, relative to
 /// its uncompressed share: symbol and string tables compress several times better than code.
 const FIRST_TAIL_GUESS: f64 = 0.4;
@@ -64,6 +66,24 @@ const SPECULATIVE_TAIL_MIN: u64 = 160 << 10;
 const SPECULATIVE_TAIL_MAX: u64 = 1 << 20;
 /// Bytes of a local header's extra field allowed for when guessing where the data ends.
 const LOCAL_EXTRA_SLACK: u64 = 1024;
+/// A file whose server answered no request for it quicker than this, and than
+/// `SLOWER_THAN_MEDIAN` times the median file, is slow: its CDN fetches every range from the
+/// origin (the seed FastAPI example's 2023 wheels: 55–120 ms each, when cached files answer in
+/// 2–10 ms). The median keeps a busy run, whose answers all wait behind large bodies, from
+/// counting every file slow (30-package list: 57 of 160 files over 50 ms, median 37 ms).
+const SLOW_ANSWER: std::time::Duration = std::time::Duration::from_millis(50);
+const SLOWER_THAN_MEDIAN: u32 = 3;
+/// In a slow file, a member below this compressed size is fetched whole by its first two
+/// requests (the speculative tail is all of the member after the start), and a larger one's
+/// speculative tail is at least [`SPECULATIVE_TAIL_MIN_SLOW`]: a step back there costs a round
+/// trip of 55–120 ms, and bodies come at 17–50 MB/s, so the rest of a 1 MiB member costs less
+/// than the one in two chance of a step back (vendored libstdc++, 0.9 MB: every time). In a
+/// quick file, a step back costs a few milliseconds and the bytes saved count more: fetching
+/// such members whole everywhere made the 30-package list 5% slower (264 -> 295 MB).
+/// Decoding starts at the nominal share either way; only its step backs find their bytes
+/// already here.
+const FETCH_WHOLE_BELOW_SLOW: u64 = 1 << 20;
+const SPECULATIVE_TAIL_MIN_SLOW: u64 = SPECULATIVE_TAIL_MIN + MIN_STEP_BYTES;
 /// See [`holds_much`].
 const HOLDS_MUCH: u64 = 2 << 20;
 /// Tries at reaching further back before giving up and reading the member whole.
@@ -78,6 +98,10 @@ const FETCH_PIECE_MIN: u64 = 128 << 10;
 const FETCH_PIECE_MAX: u64 = 4 << 20;
 /// Pieces longer than this are mapped from the decoded file rather than copied to memory.
 const MAP_OVER: u64 = 1 << 20;
+/// Decoded bytes (a tail, a start) held in memory before they go to a temporary file: most
+/// mid-size members' tails fit; a large library's does not and is not held on the heap (4 MiB
+/// raised the 30-package list's peak from 212 to 226 MB for no measurable time).
+const IN_MEMORY_DECODED: usize = 1 << 20;
 
 /// Whether reading up to the dynamic section from the start looks cheaper than decoding the
 /// tail from it: a CUDA library's dynamic section can sit at 2% of the file, with its fat
@@ -121,13 +145,17 @@ pub async fn read(
         return Ok(None);
     }
     let fetched = &mut *fetched;
-    let guess = SpeculativeTail::guess(entry, member.total);
+    let slow = member
+        .http
+        .answer_times(member.url)
+        .is_some_and(|(this, median)| this >= SLOW_ANSWER.max(median * SLOWER_THAN_MEDIAN));
+    let guess = SpeculativeTail::guess(entry, member.total, slow);
     let (mut head_fetched, mut tail_fetched) = (0, 0);
     let (header, tail_bytes) = futures::join!(
         fetch(
             member,
             entry.local_header_offset,
-            30 + 256 + HEAD_FETCH,
+            HEAD_REQUEST,
             &mut head_fetched,
         ),
         fetch(member, guess.start, guess.len, &mut tail_fetched),
@@ -137,8 +165,8 @@ pub async fn read(
     let Some(data_start) = data_offset(&header, entry) else {
         return Ok(whole(entry, "no local header"));
     };
-    let prefetched = guess.place(&tail_bytes?, data_start, entry)?;
     let head_bytes = &header[(data_start - entry.local_header_offset) as usize..];
+    let prefetched = guess.place(&tail_bytes?, head_bytes, data_start, entry)?;
     let start = inflate_prefix(head_bytes, 64 * 1024);
     let layout = match sparse_elf::layout(&start) {
         Ok(Some(layout)) => layout,
@@ -250,33 +278,48 @@ fn inflate_prefix(data: &[u8], limit: usize) -> Vec<u8> {
 /// The range fetched for the member's last compressed bytes together with its local header,
 /// before the header says exactly where the data starts: the data is taken to start right after
 /// the name, and the range reaches [`LOCAL_EXTRA_SLACK`] bytes further to allow for an extra
-/// field.
+/// field. In a slow file it may start where the first request ends ([`FETCH_WHOLE_BELOW_SLOW`]).
 struct SpeculativeTail {
     /// Offset in the wheel.
     start: u64,
     len: u64,
+    /// Compressed bytes before the member's end where the first tail is decoded from: the
+    /// nominal share, even when more was fetched.
+    decode_len: u64,
 }
 
 impl SpeculativeTail {
-    fn guess(entry: &ZipEntry, total: u64) -> Self {
+    /// The range to fetch; `slow` when the file is slow to answer (see [`SLOW_ANSWER`]).
+    fn guess(entry: &ZipEntry, total: u64, slow: bool) -> Self {
         let csize = entry.compressed_size;
-        let len = ((csize as f64 * SPECULATIVE_TAIL_SHARE) as u64)
+        let decode_len = ((csize as f64 * SPECULATIVE_TAIL_SHARE) as u64)
             .clamp(SPECULATIVE_TAIL_MIN, SPECULATIVE_TAIL_MAX)
             .min(csize);
+        let fetch_len = match slow {
+            true => decode_len.max(SPECULATIVE_TAIL_MIN_SLOW).min(csize),
+            false => decode_len,
+        };
         let data_start = entry.local_header_offset + 30 + entry.name.len() as u64;
         let end = (data_start + csize + LOCAL_EXTRA_SLACK).min(total);
-        let start = (data_start + csize).saturating_sub(len).min(end);
+        let start = match slow && csize < FETCH_WHOLE_BELOW_SLOW {
+            true => entry.local_header_offset + HEAD_REQUEST,
+            false => (data_start + csize).saturating_sub(fetch_len),
+        };
+        let start = start.min(end);
         SpeculativeTail {
             start,
             len: end - start,
+            decode_len,
         }
     }
 
     /// The fetched `bytes`, now that the data is known to start at `data_start`, as the
-    /// member's compressed tail; `None` if the extra field was longer than allowed for.
+    /// member's compressed tail, joined with `head` (the data's first bytes) when the two
+    /// meet; `None` if the extra field was longer than allowed for.
     fn place(
         &self,
         bytes: &[u8],
+        head: &[u8],
         data_start: u64,
         entry: &ZipEntry,
     ) -> Result<Option<Prefetched>, String> {
@@ -285,10 +328,22 @@ impl SpeculativeTail {
         if data_end > fetched_end || self.start < data_start || self.start >= data_end {
             return Ok(None);
         }
-        let from = self.start - data_start;
+        let mut from = self.start - data_start;
         let file = CompressedFile::new(entry.compressed_size)?;
         file.write_at(from, &bytes[..(data_end - self.start) as usize])?;
-        Ok(Some(Prefetched { file, from }))
+        if head.len() as u64 >= from {
+            file.write_at(0, &head[..from as usize])?;
+            from = 0;
+        }
+        let decode_from = entry
+            .compressed_size
+            .saturating_sub(self.decode_len)
+            .max(from);
+        Ok(Some(Prefetched {
+            file,
+            from,
+            decode_from,
+        }))
     }
 }
 
@@ -296,6 +351,31 @@ impl SpeculativeTail {
 struct Prefetched {
     file: CompressedFile,
     from: u64,
+    /// Where the first tail is decoded from.
+    decode_from: u64,
+}
+
+impl Prefetched {
+    /// Nothing fetched yet: the first tail is decoded from `decode_from`.
+    fn empty(size: u64, decode_from: u64) -> Result<Self, String> {
+        Ok(Prefetched {
+            file: CompressedFile::new(size)?,
+            from: size,
+            decode_from,
+        })
+    }
+
+    /// `len` bytes at `offset`, if fetched.
+    fn read(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let end = offset.checked_add(len)?.min(self.file.size);
+        if offset < self.from || end <= offset {
+            return None;
+        }
+        let mut bytes = vec![0; (end - offset) as usize];
+        self.file.file.read_exact_at(&mut bytes, offset).ok()?;
+        Some(bytes)
+    }
 }
 
 struct Source<'m, 'a> {
@@ -318,25 +398,34 @@ impl Source<'_, '_> {
         fetched: &mut u64,
     ) -> Result<Option<Tail>, String> {
         let entry = self.member.entry;
+        let mut compressed = match self.prefetched.take() {
+            Some(prefetched) => prefetched,
+            None => Prefetched::empty(entry.compressed_size, entry.compressed_size)?,
+        };
+        let tail = self
+            .decode_tail(&mut compressed, offset, size, fetched)
+            .await;
+        self.prefetched = Some(compressed);
+        tail
+    }
+
+    async fn decode_tail(
+        &self,
+        compressed: &mut Prefetched,
+        offset: u64,
+        size: u64,
+        fetched: &mut u64,
+    ) -> Result<Option<Tail>, String> {
+        let entry = self.member.entry;
         let csize = entry.compressed_size as f64;
         let after = 1.0 - offset as f64 / entry.size.max(1) as f64;
         let guess = (csize * (1.0 - after * FIRST_TAIL_GUESS)).max(0.0) as u64;
-        let (compressed, mut from) = match self.prefetched.take() {
-            Some(Prefetched { file, from }) => (file, from),
-            None => (
-                CompressedFile::new(entry.compressed_size)?,
-                entry.compressed_size,
-            ),
-        };
-        if guess < from {
-            self.fetch_into(&compressed, guess, from - guess, fetched)
-                .await?;
-            from = guess;
-        }
+        let mut from = compressed.decode_from.min(guess);
+        self.fetch_from(compressed, from, fetched).await?;
         let lead = KNOWN_LEAD.min(offset);
         let mut min_step = (csize * MIN_STEP).max(MIN_STEP_BYTES as f64);
         for _ in 0..TRIES {
-            let tail = Tail::decode(&mut compressed.window_from(from), entry.size)?;
+            let tail = Tail::decode(&mut compressed.file.window_from(from), entry.size)?;
             crate::diag::debug(format_args!(
                 "{}: tail from compressed {from}: {}",
                 entry.name,
@@ -370,12 +459,25 @@ impl Source<'_, '_> {
             // twice as far back as the last.
             let step = (missing.0 * missing.1 * STEP_FACTOR).max(min_step) as u64;
             min_step *= 2.0;
-            let new_from = from.saturating_sub(step);
-            self.fetch_into(&compressed, new_from, from - new_from, fetched)
-                .await?;
-            from = new_from;
+            from = from.saturating_sub(step);
+            self.fetch_from(compressed, from, fetched).await?;
         }
         Ok(None)
+    }
+
+    /// Make sure `compressed` holds the member's data from `from` on.
+    async fn fetch_from(
+        &self,
+        compressed: &mut Prefetched,
+        from: u64,
+        fetched: &mut u64,
+    ) -> Result<(), String> {
+        if from < compressed.from {
+            self.fetch_into(&compressed.file, from, compressed.from - from, fetched)
+                .await?;
+            compressed.from = from;
+        }
+        Ok(())
     }
 
     /// Fetch `len` bytes of the member's compressed data at `offset` into `file`, in pieces of
@@ -484,7 +586,11 @@ impl Source<'_, '_> {
         let mut have = self.head.len() as u64;
         while have < total {
             let len = writer.next_piece().min(total - have);
-            let piece = fetch(self.member, self.data_start + have, len, fetched).await?;
+            let already = self.prefetched.as_ref().and_then(|p| p.read(have, len));
+            let piece = match already {
+                Some(bytes) => bytes,
+                None => fetch(self.member, self.data_start + have, len, fetched).await?,
+            };
             if piece.is_empty() {
                 break;
             }
@@ -497,10 +603,10 @@ impl Source<'_, '_> {
     }
 }
 
-/// Inflates a member's start into a temporary file until `end` bytes are out.
+/// Inflates a member's start until `end` bytes are out.
 struct PrefixWriter {
     inflater: flate2::Decompress,
-    file: tempfile::NamedTempFile,
+    out: Spill,
     buffer: Vec<u8>,
     end: u64,
 }
@@ -509,7 +615,7 @@ impl PrefixWriter {
     fn new(end: u64) -> Result<Self, String> {
         Ok(PrefixWriter {
             inflater: flate2::Decompress::new(false),
-            file: tempfile::NamedTempFile::new().map_err(|e| e.to_string())?,
+            out: Spill::new(IN_MEMORY_DECODED),
             buffer: vec![0; 1 << 16],
             end,
         })
@@ -533,8 +639,7 @@ impl PrefixWriter {
                 .map_err(|e| format!("the member does not inflate: {e}"))?;
             let consumed = (self.inflater.total_in() - before_in) as usize;
             let produced = (self.inflater.total_out() - before_out) as usize;
-            self.file
-                .as_file_mut()
+            self.out
                 .write_all(&self.buffer[..produced])
                 .map_err(|e| format!("cannot write a temporary file: {e}"))?;
             input = &input[consumed..];
@@ -548,7 +653,7 @@ impl PrefixWriter {
     fn finish(self) -> Result<Tail, String> {
         Ok(Tail {
             start: 0,
-            file: self.file,
+            decoded: self.out,
             unknown: Vec::new(),
         })
     }
@@ -634,11 +739,11 @@ fn add_unknown_runs(runs: &mut Vec<(u64, u64)>, position: u64, mask: &[bool]) {
     }
 }
 
-/// A member's tail, decoded to a temporary file; unknown bytes are listed, not stored.
+/// A member's tail (or start), decoded; unknown bytes are listed, not stored.
 struct Tail {
     /// The offset in the member of the first decoded byte.
     start: u64,
-    file: tempfile::NamedTempFile,
+    decoded: Spill,
     /// Runs of unknown bytes, (offset in the tail, length), in order.
     unknown: Vec<(u64, u64)>,
 }
@@ -651,15 +756,14 @@ impl Tail {
         let Some(block) = inflate::find_block(first, 0, search_end) else {
             return Ok(None);
         };
-        let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-        let mut writer = std::io::BufWriter::new(file.as_file());
+        let mut out = Spill::new(IN_MEMORY_DECODED);
         let mut unknown: Vec<(u64, u64)> = Vec::new();
         let mut position = 0u64;
         let mut failed = None;
         let decoded = resume::decode(compressed, block, &mut |bytes, unknown_mask| {
             add_unknown_runs(&mut unknown, position, unknown_mask);
             position += bytes.len() as u64;
-            if let Err(err) = writer.write_all(bytes) {
+            if let Err(err) = out.write_all(bytes) {
                 failed.get_or_insert(err);
             }
             failed.is_none()
@@ -667,8 +771,6 @@ impl Tail {
         if let Some(err) = failed {
             return Err(format!("cannot write a temporary file: {err}"));
         }
-        writer.flush().map_err(|e| e.to_string())?;
-        drop(writer);
         let Ok(length) = decoded else {
             return Ok(None);
         };
@@ -677,15 +779,14 @@ impl Tail {
         };
         Ok(Some(Tail {
             start,
-            file,
+            decoded: out,
             unknown,
         }))
     }
 
-    /// `len` bytes at `offset` of the member, if decoded and all known: read into memory, or
-    /// mapped when over [`MAP_OVER`].
+    /// `len` bytes at `offset` of the member, if decoded and all known: copied, or mapped when
+    /// over [`MAP_OVER`] and in a file.
     fn known(&self, offset: u64, len: u64) -> Option<PieceBytes> {
-        use std::io::{Read, Seek, SeekFrom};
         let from = offset.checked_sub(self.start)?;
         let overlaps = self
             .unknown
@@ -694,22 +795,7 @@ impl Tail {
         if overlaps {
             return None;
         }
-        if len > MAP_OVER {
-            // SAFETY: the file is ours, private to this process, complete, and not written
-            // while mapped.
-            let map = unsafe { memmap2::Mmap::map(self.file.as_file()) }.ok()?;
-            let end = from.checked_add(len)?;
-            return (end <= map.len() as u64).then_some(PieceBytes::Mapped {
-                map,
-                from: from as usize,
-                len: len as usize,
-            });
-        }
-        let mut file = self.file.reopen().ok()?;
-        file.seek(SeekFrom::Start(from)).ok()?;
-        let mut bytes = vec![0; len as usize];
-        file.read_exact(&mut bytes).ok()?;
-        Some(PieceBytes::Owned(bytes))
+        self.decoded.piece(from, len, MAP_OVER)
     }
 }
 
@@ -729,11 +815,11 @@ mod tests {
     }
 
     fn tail_of(bytes: &[u8], start: u64, unknown: Vec<(u64, u64)>) -> Tail {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), bytes).unwrap();
+        let mut decoded = Spill::new(0);
+        decoded.write_all(bytes).unwrap();
         Tail {
             start,
-            file,
+            decoded,
             unknown,
         }
     }
@@ -776,21 +862,21 @@ mod tests {
         // Data taken to start after the 30-byte header and the name; the range reaches the
         // slack past the end the name alone gives.
         let data_end = 5000 + 30 + entry.name.len() as u64 + (1 << 20);
-        let guess = SpeculativeTail::guess(&entry, 1 << 30);
+        let guess = SpeculativeTail::guess(&entry, 1 << 30, false);
         assert_eq!(guess.start, data_end - SPECULATIVE_TAIL_MIN);
         assert_eq!(guess.len, SPECULATIVE_TAIL_MIN + LOCAL_EXTRA_SLACK);
         let huge = member(1 << 30, 8);
         assert_eq!(
-            SpeculativeTail::guess(&huge, 1 << 32).len,
+            SpeculativeTail::guess(&huge, 1 << 32, false).len,
             SPECULATIVE_TAIL_MAX + LOCAL_EXTRA_SLACK
         );
         let mid = member(10 << 20, 8);
         let share = (mid.compressed_size as f64 * SPECULATIVE_TAIL_SHARE) as u64;
         assert_eq!(
-            SpeculativeTail::guess(&mid, 1 << 32).len,
+            SpeculativeTail::guess(&mid, 1 << 32, false).len,
             share + LOCAL_EXTRA_SLACK
         );
-        let at_the_end = SpeculativeTail::guess(&entry, data_end);
+        let at_the_end = SpeculativeTail::guess(&entry, data_end, false);
         assert_eq!(
             at_the_end.start + at_the_end.len,
             data_end,
@@ -799,16 +885,76 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_file_s_member_under_1_mib_is_fetched_whole_and_a_larger_one_s_tail_is_longer() {
+        let mut small = member(FETCH_WHOLE_BELOW_SLOW - 1, 8);
+        small.local_header_offset = 5000;
+        let data_end = 5000 + 30 + small.name.len() as u64 + small.compressed_size;
+        let guess = SpeculativeTail::guess(&small, 1 << 30, true);
+        assert_eq!(
+            guess.start,
+            5000 + HEAD_REQUEST,
+            "where the first request ends"
+        );
+        assert_eq!(guess.start + guess.len, data_end + LOCAL_EXTRA_SLACK);
+        assert_eq!(
+            guess.decode_len, SPECULATIVE_TAIL_MIN,
+            "decoded from the share"
+        );
+        let quick = SpeculativeTail::guess(&small, 1 << 30, false);
+        assert_eq!(quick.start, data_end - SPECULATIVE_TAIL_MIN);
+        let large = member(FETCH_WHOLE_BELOW_SLOW, 8);
+        let guess = SpeculativeTail::guess(&large, 1 << 30, true);
+        assert_eq!(guess.len, SPECULATIVE_TAIL_MIN_SLOW + LOCAL_EXTRA_SLACK);
+        assert_eq!(guess.decode_len, SPECULATIVE_TAIL_MIN);
+        let huge = member(1 << 30, 8);
+        assert_eq!(
+            SpeculativeTail::guess(&huge, 1 << 32, true).len,
+            SPECULATIVE_TAIL_MAX + LOCAL_EXTRA_SLACK,
+            "the share, when larger"
+        );
+    }
+
+    #[test]
+    fn a_tail_that_meets_the_head_makes_the_whole_member_known() {
+        let entry = member(600 << 10, 8);
+        let guess = SpeculativeTail::guess(&entry, 1 << 30, true);
+        let data: Vec<u8> = (0..entry.compressed_size)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let data_start = 30 + entry.name.len() as u64 + 12;
+        let head = &data[..(HEAD_REQUEST - data_start) as usize];
+        let tail = &data[(guess.start - data_start) as usize..];
+        let mut fetched = tail.to_vec();
+        fetched.extend([0u8; 12]);
+        let placed = guess
+            .place(&fetched, head, data_start, &entry)
+            .unwrap()
+            .expect("placed");
+        assert_eq!(placed.from, 0, "all of the member");
+        assert_eq!(placed.decode_from, entry.compressed_size - guess.decode_len);
+        assert_eq!(placed.read(0, entry.compressed_size).unwrap(), data);
+        let apart = SpeculativeTail::guess(&entry, 1 << 30, false);
+        let tail = &data[(apart.start - data_start) as usize..];
+        let placed = apart
+            .place(tail, head, data_start, &entry)
+            .unwrap()
+            .expect("placed");
+        assert_eq!(placed.from, apart.start - data_start, "a hole between");
+        assert!(placed.read(0, 10).is_none());
+        assert_eq!(placed.read(placed.from, 10).unwrap(), tail[..10]);
+    }
+
+    #[test]
     fn the_speculative_tail_is_placed_once_the_extra_field_is_known() {
         use std::os::unix::fs::FileExt;
         let entry = member(1 << 20, 8);
-        let guess = SpeculativeTail::guess(&entry, 1 << 30);
+        let guess = SpeculativeTail::guess(&entry, 1 << 30, false);
         let bytes: Vec<u8> = (0..guess.len).map(|i| i as u8).collect();
         let no_extra = 30 + entry.name.len() as u64;
         for extra in [0, 28, LOCAL_EXTRA_SLACK] {
             let data_start = no_extra + extra;
             let placed = guess
-                .place(&bytes, data_start, &entry)
+                .place(&bytes, &[], data_start, &entry)
                 .unwrap()
                 .expect("within the slack");
             assert_eq!(placed.from, guess.start - data_start);
@@ -822,9 +968,14 @@ mod tests {
             assert_eq!(last, bytes[end_in_bytes - 4..end_in_bytes], "extra {extra}");
         }
         let too_long = no_extra + LOCAL_EXTRA_SLACK + 1;
-        assert!(guess.place(&bytes, too_long, &entry).unwrap().is_none());
+        assert!(
+            guess
+                .place(&bytes, &[], too_long, &entry)
+                .unwrap()
+                .is_none()
+        );
         let short = &bytes[..bytes.len() - 2000];
-        assert!(guess.place(short, no_extra, &entry).unwrap().is_none());
+        assert!(guess.place(short, &[], no_extra, &entry).unwrap().is_none());
     }
 
     #[test]
