@@ -307,9 +307,11 @@ impl Index {
                 // image could use, with absolute URLs.
                 let files = parse(&page.body, &page.content_type, &page.url)?;
                 if page.url == url {
-                    let parsed = simple::encode_parsed(&files);
+                    let kept = files.clone();
                     self.cache
-                        .put_page(&key, &parsed, simple::PARSED_MEDIA_TYPE);
+                        .put_page_later(&key, simple::PARSED_MEDIA_TYPE, move || {
+                            simple::encode_parsed(&kept)
+                        });
                 }
                 return Ok(files);
             }
