@@ -12,7 +12,8 @@
 //! Which output bytes came from the real window cannot be told from one decode, so the tail is
 //! decoded twice, with stand-ins that differ in every byte: a byte equal in both decodes was
 //! built from the tail's own literals; one that differs was copied, through any chain of
-//! copies, from before the block, and is unknown.
+//! copies, from before the block, and is unknown. Once the last window's worth of output is
+//! equal in both, no later copy can reach an unknown byte, and the second decode stops.
 
 use super::inflate::Window;
 
@@ -45,10 +46,13 @@ pub fn decode(
     sink: &mut dyn FnMut(&[u8], &[bool]) -> bool,
 ) -> Result<u64, ResumeError> {
     let shift = start % 8;
-    let mut runs = [
-        Run::new(&prefix(shift, 0x00, 0x90))?,
-        Run::new(&prefix(shift, 0xff, 0xff))?,
-    ];
+    let mut runs = Decodes {
+        runs: [
+            Run::new(&prefix(shift, 0x00, 0x90))?,
+            Run::new(&prefix(shift, 0xff, 0xff))?,
+        ],
+        known_run: 0,
+    };
     let mut at = start / 8;
     let mut mask = Vec::with_capacity(CHUNK);
     loop {
@@ -68,7 +72,7 @@ pub fn decode(
         let whole_rest = whole_rest && (!first_byte || data.len() == 1);
         at += consumed;
         match (ended, whole_rest && consumed == data.len()) {
-            (true, true) => return Ok(runs[0].produced),
+            (true, true) => return Ok(runs.runs[0].produced),
             (true, false) => return Err(ResumeError::EndsEarly),
             (false, _) if consumed == 0 || (whole_rest && consumed == data.len()) => {
                 return Err(ResumeError::Truncated);
@@ -82,33 +86,63 @@ fn low_bits(count: usize) -> u8 {
     ((1u16 << count) - 1) as u8
 }
 
-/// Feed the same input to both decodes, passing their output on as it comes; returns the bytes
-/// consumed (the same for both: they decode the same codes) and whether the stream ended.
+/// The two decodes, and how many bytes at the end of the output so far are equal in both.
+struct Decodes {
+    runs: [Run; 2],
+    known_run: usize,
+}
+
+impl Decodes {
+    /// Whether the second decode can stop: copies reach back at most a window, and the last
+    /// window is equal in both, so every later byte is too.
+    fn settled(&self) -> bool {
+        self.known_run >= WINDOW
+    }
+
+    /// Mark in `mask` the bytes of `a`'s output that differ from `b`'s (none once settled).
+    fn compare(&mut self, mask: &mut Vec<bool>) {
+        let [a, b] = &self.runs;
+        mask.clear();
+        if self.settled() {
+            mask.resize(a.out.len(), false);
+            return;
+        }
+        mask.extend(a.out.iter().zip(&b.out).map(|(x, y)| x != y));
+        self.known_run = match mask.iter().rposition(|&unknown| unknown) {
+            Some(last) => mask.len() - last - 1,
+            None => self.known_run + mask.len(),
+        };
+    }
+}
+
+/// Feed the same input to both decodes (the first alone once [`Decodes::settled`]), passing
+/// their output on as it comes; returns the bytes consumed (the same for both: they decode the
+/// same codes) and whether the stream ended.
 fn feed_both(
-    runs: &mut [Run; 2],
+    decodes: &mut Decodes,
     mut input: &[u8],
     mask: &mut Vec<bool>,
     sink: &mut dyn FnMut(&[u8], &[bool]) -> bool,
 ) -> Result<(usize, bool), ResumeError> {
     let mut consumed = 0;
     loop {
-        let [a, b] = runs;
+        let settled = decodes.settled();
+        let [a, b] = &mut decodes.runs;
         let (used, ended) = a.step(input)?;
-        if b.step(input)? != (used, ended) || a.out.len() != b.out.len() {
+        if !settled && (b.step(input)? != (used, ended) || a.out.len() != b.out.len()) {
             return Err(ResumeError::Invalid(
                 "the two decodes differ in shape".into(),
             ));
         }
-        if !a.out.is_empty() {
-            mask.clear();
-            mask.extend(a.out.iter().zip(&b.out).map(|(x, y)| x != y));
-            if !sink(&a.out, mask) {
+        if !decodes.runs[0].out.is_empty() {
+            decodes.compare(mask);
+            if !sink(&decodes.runs[0].out, mask) {
                 return Err(ResumeError::Stopped);
             }
         }
         consumed += used;
         input = &input[used..];
-        if ended || input.is_empty() || (used == 0 && a.out.is_empty()) {
+        if ended || input.is_empty() || (used == 0 && decodes.runs[0].out.is_empty()) {
             return Ok((consumed, ended));
         }
     }
@@ -316,6 +350,34 @@ mod tests {
             );
         }
         assert_eq!(shifts.len(), 8, "blocks at bit offsets {shifts:?}");
+    }
+
+    #[test]
+    fn the_second_decode_stops_once_a_window_of_output_is_equal_in_both() {
+        let run = || Run::new(&prefix(0, 0x00, 0x90)).unwrap();
+        let mut decodes = Decodes {
+            runs: [run(), run()],
+            known_run: 0,
+        };
+        let mut mask = Vec::new();
+        decodes.runs[0].out = vec![1, 2, 3, 4];
+        decodes.runs[1].out = vec![1, 9, 3, 4];
+        decodes.compare(&mut mask);
+        assert_eq!(mask, [false, true, false, false]);
+        assert_eq!(decodes.known_run, 2);
+        decodes.runs[0].out = vec![5; WINDOW - 3];
+        decodes.runs[1].out = vec![5; WINDOW - 3];
+        decodes.compare(&mut mask);
+        assert!(!decodes.settled(), "one byte short of a window");
+        decodes.runs[0].out = vec![6; 1];
+        decodes.runs[1].out = vec![6; 1];
+        decodes.compare(&mut mask);
+        assert!(decodes.settled());
+        // From here the second decode is not run: its stale output no longer counts.
+        decodes.runs[0].out = vec![7; 10];
+        decodes.runs[1].out = vec![8; 3];
+        decodes.compare(&mut mask);
+        assert_eq!(mask, [false; 10]);
     }
 
     #[test]
