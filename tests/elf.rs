@@ -445,6 +445,30 @@ fn shared_objects_lying_together_are_fetched_by_one_request_and_each_is_read() {
 }
 
 #[test]
+fn a_slow_file_s_small_members_come_in_shorter_requests_at_once() {
+    // Three libraries of about 150 KB (compressed) side by side: one request from a quick
+    // server; from a file slower than the rest, whose bodies trickle, one each.
+    let mut lib = needs_system_lib().object;
+    lib.extend(noise(150 << 10));
+    let files: Vec<(String, &[u8])> = (0..3)
+        .map(|i| (format!("demo.libs/libpart{i}.so"), lib.as_slice()))
+        .collect();
+    let members: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let member_reads = |delayed: &str| {
+        let (report, reads) = run_with_delayed(native("demo", GLIBC_TAG, &members), delayed);
+        let elf = elf(&report, SLIM, "demo").clone();
+        assert_eq!(elf["analysis"], "done");
+        assert_eq!(elf["files"], 3);
+        (elf, reads.len())
+    };
+    let (quick, quick_reads) = member_reads("/files/none");
+    assert_eq!(quick_reads, 2, "the tail, then one request for the three");
+    let (slow, slow_reads) = member_reads("/files/demo-1.0-");
+    assert_eq!(slow_reads, 4, "the tail, then one request each");
+    assert_eq!(slow, quick);
+}
+
+#[test]
 fn a_broken_elf_member_fails_the_analysis_and_the_target_is_not_fine() {
     let world = World::new(vec![(
         "broken",
@@ -667,22 +691,10 @@ fn a_slow_file_s_mid_size_member_is_fetched_whole_and_its_step_backs_need_no_req
     );
     sparse_and_whole_agree(&so, "libwcbig.so.1", &["libc.so.6", "libm.so.6"], 1);
     let slow_demo = |delayed: &str| {
-        let pure = |name: &str| native(name, "py3-none-any", &[("x/__init__.py", b"x = 1\n")]);
-        let world = World::new(vec![
-            (
-                "demo",
-                vec![native("demo", GLIBC_TAG, &[("demo/libwcbig.so.1", &so)])],
-            ),
-            ("quick-a", vec![pure("quick-a")]),
-            ("quick-b", vec![pure("quick-b")]),
-        ]);
-        world.index.set_fault(
-            delayed,
-            support::server::Fault::Delay(std::time::Duration::from_millis(60)),
-        );
-        let report = world.run_json("demo\nquick-a\nquick-b\n", &[SLIM]).json();
+        let demo = native("demo", GLIBC_TAG, &[("demo/libwcbig.so.1", &so)]);
+        let (report, reads) = run_with_delayed(demo, delayed);
         assert_eq!(elf(&report, SLIM, "demo")["analysis"], "done");
-        (report, requests_under(&world, "/files/demo-1.0-"))
+        (report, reads)
     };
     let (quick, quick_reads) = slow_demo("/files/none");
     assert!(
@@ -748,6 +760,24 @@ fn a_start_that_does_not_parse_is_read_again_whole() {
 }
 
 /// The paths of the requests the fixture index answered under `prefix`.
+/// The JSON report on slim of `demo` (this wheel) with two pure wheels beside it, answers to
+/// paths under `delayed` coming 60 ms late; and the requests to demo's wheel. The quick files
+/// make the median answer time a quick one, as in a real run.
+fn run_with_delayed(demo: IndexFile, delayed: &str) -> (Value, Vec<String>) {
+    let pure = |name: &str| native(name, "py3-none-any", &[("x/__init__.py", b"x = 1\n")]);
+    let world = World::new(vec![
+        ("demo", vec![demo]),
+        ("quick-a", vec![pure("quick-a")]),
+        ("quick-b", vec![pure("quick-b")]),
+    ]);
+    world.index.set_fault(
+        delayed,
+        support::server::Fault::Delay(Duration::from_millis(60)),
+    );
+    let report = world.run_json("demo\nquick-a\nquick-b\n", &[SLIM]).json();
+    (report, requests_under(&world, "/files/demo-1.0-"))
+}
+
 fn requests_under(world: &World, prefix: &str) -> Vec<String> {
     world
         .index

@@ -27,6 +27,12 @@ const CONCURRENT_MEMBERS: usize = 8;
 const SPAN_GAP: u64 = 512 << 10;
 /// A span stops growing at this many bytes, so that a wheel's members still come in parallel.
 const SPAN_MAX: u64 = 8 << 20;
+/// The same two limits for a slow file ([`sparse::is_slow`]): its CDN sends each range's body
+/// at about 10 MB/s (psycopg2-binary 2.9.9's wheels: 1.4 MB of libraries in one request took
+/// 140 ms after its headers), so its members come in more, shorter requests at once, and a gap
+/// is not worth fetching.
+const SPAN_GAP_SLOW: u64 = 32 << 10;
+const SPAN_MAX_SLOW: u64 = 256 << 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElfMember {
@@ -88,7 +94,11 @@ pub async fn analyze(
         .into_iter()
         .partition(|e| sparse_allowed && sparse::may_read(e));
     let mut groups: Vec<Vec<&ZipEntry>> = large.into_iter().map(|entry| vec![entry]).collect();
-    groups.extend(spans(small));
+    let limits = match sparse::is_slow(http, url) {
+        true => (SPAN_GAP_SLOW, SPAN_MAX_SLOW),
+        false => (SPAN_GAP, SPAN_MAX),
+    };
+    groups.extend(spans(small, limits));
     // Collected first: a lazy `map` held across the await below keeps the future from being
     // provably `Send`, which spawning an analysis needs.
     let reads: Vec<_> = groups
@@ -144,8 +154,9 @@ async fn read_group(
     }
 }
 
-/// Members in file order, grouped into runs that one request each fetches.
-fn spans(mut members: Vec<&ZipEntry>) -> Vec<Vec<&ZipEntry>> {
+/// Members in file order, grouped into runs that one request each fetches: at most `gap`
+/// bytes between two members, and at most `max` bytes in all (unless one member is more).
+fn spans(mut members: Vec<&ZipEntry>, (gap, max): (u64, u64)) -> Vec<Vec<&ZipEntry>> {
     members.sort_by_key(|e| e.local_header_offset);
     let mut spans: Vec<Vec<&ZipEntry>> = Vec::new();
     for entry in members {
@@ -154,9 +165,9 @@ fn spans(mut members: Vec<&ZipEntry>) -> Vec<Vec<&ZipEntry>> {
             .and_then(|span| Some((span.first()?, span.last()?)));
         let joins = joins.is_some_and(|(first, last)| {
             let last_end = last.local_header_offset + last.span_estimate();
-            let gap = entry.local_header_offset.saturating_sub(last_end);
+            let between = entry.local_header_offset.saturating_sub(last_end);
             let end = entry.local_header_offset + entry.span_estimate();
-            gap <= SPAN_GAP && end - first.local_header_offset <= SPAN_MAX
+            between <= gap && end - first.local_header_offset <= max
         });
         match (joins, spans.last_mut()) {
             (true, Some(span)) => span.push(entry),
@@ -496,7 +507,7 @@ mod tests {
         };
         let members: Vec<&ZipEntry> = near.iter().rev().collect();
         assert_eq!(
-            names(spans(members)),
+            names(spans(members, (SPAN_GAP, SPAN_MAX))),
             [
                 vec!["a.so", "b.so"],
                 vec!["c.so"],
@@ -504,6 +515,24 @@ mod tests {
                 vec!["e.so"]
             ]
         );
+    }
+
+    #[test]
+    fn a_slow_file_s_members_come_in_shorter_spans() {
+        // Six 100 KB members 10 KB apart: one span from a quick file, three from a slow one
+        // (two members fill 256 KiB), and a gap over 32 KiB splits them too.
+        let members: Vec<ZipEntry> = (0..6)
+            .map(|i| at(&format!("m{i}.so"), i * 110_000, 100_000))
+            .collect();
+        let refs = || members.iter().collect::<Vec<&ZipEntry>>();
+        assert_eq!(spans(refs(), (SPAN_GAP, SPAN_MAX)).len(), 1);
+        let slow = spans(refs(), (SPAN_GAP_SLOW, SPAN_MAX_SLOW));
+        assert_eq!(slow.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 2]);
+        let apart: Vec<ZipEntry> = (0..2)
+            .map(|i| at(&format!("m{i}.so"), i * 150_000, 100_000))
+            .collect();
+        let apart = spans(apart.iter().collect(), (SPAN_GAP_SLOW, SPAN_MAX_SLOW));
+        assert_eq!(apart.len(), 2, "50 KB apart");
     }
 
     #[test]

@@ -121,6 +121,12 @@ pub struct Member<'a> {
     pub entry: &'a ZipEntry,
 }
 
+/// Whether the file at `url` is slow to answer (see [`SLOW_ANSWER`]).
+pub fn is_slow(http: &HttpClient, url: &Url) -> bool {
+    http.answer_times(url)
+        .is_some_and(|(this, median)| this >= SLOW_ANSWER.max(median * SLOWER_THAN_MEDIAN))
+}
+
 /// Whether [`read`] may read `entry`: a deflated member large enough to be worth it.
 pub fn may_read(entry: &ZipEntry) -> bool {
     entry.method == 8 && entry.compressed_size >= MIN_SPARSE_COMPRESSED
@@ -145,11 +151,7 @@ pub async fn read(
         return Ok(None);
     }
     let fetched = &mut *fetched;
-    let slow = member
-        .http
-        .answer_times(member.url)
-        .is_some_and(|(this, median)| this >= SLOW_ANSWER.max(median * SLOWER_THAN_MEDIAN));
-    let guess = SpeculativeTail::guess(entry, member.total, slow);
+    let guess = SpeculativeTail::guess(entry, member.total, is_slow(member.http, member.url));
     let (mut head_fetched, mut tail_fetched) = (0, 0);
     let (header, tail_bytes) = futures::join!(
         fetch(
