@@ -829,3 +829,36 @@ fn the_dependency_graph_is_walked_while_the_resolver_waits_on_a_slow_package() {
         "leaf's wheel waited for the resolver to get past slow: {before:#?}"
     );
 }
+
+#[test]
+fn a_warm_run_sends_no_request_for_a_guess_the_cold_run_never_followed() {
+    // The speculator guesses `a` 2.0 (it follows requirements, not constraints), whose
+    // dependencies no resolution installs; the cold run ends before their pages come. The warm
+    // run's speculator would then fetch them: it waits instead until the run needs the network,
+    // which a warm run never does. (Without the wait this fails only when the speculator sends
+    // before the warm run ends, 1 time in 4 here; the gate itself has a unit test in `http`.)
+    let pure = |meta: Meta| IndexFile::from(wheel(&meta, "py3-none-any", &[]));
+    let ghosts = ["ghost-a", "ghost-b", "ghost-c", "ghost-d"];
+    let mut guessed = Meta::new("a", "2.0");
+    for ghost in ghosts {
+        guessed = guessed.dep(ghost);
+    }
+    let mut projects = vec![("a", vec![pure(Meta::new("a", "1.0")), pure(guessed)])];
+    projects.extend(ghosts.map(|ghost| (ghost, vec![pure(Meta::new(ghost, "1.0"))])));
+    let world = World::new(projects);
+    std::fs::write(world.dir.path().join("constraints.txt"), "a<2\n").unwrap();
+    world
+        .index
+        .set_fault("/simple/ghost-", Fault::Delay(Duration::from_secs(3)));
+    let requirements = "-c constraints.txt\na\n";
+    let cold = world.run_json(requirements, &[SLIM]);
+    assert_eq!(package(&cold.json(), SLIM, "x86_64", "a")["version"], "1.0");
+    world.index.clear_faults();
+    world.index.clear_log();
+    let warm = world.run_json(requirements, &[SLIM]);
+    assert_eq!(warm.stdout, cold.stdout);
+    // The server logs a request when it answers, which may be after the client has gone.
+    std::thread::sleep(Duration::from_millis(200));
+    let asked: Vec<String> = world.index.requests().into_iter().map(|r| r.path).collect();
+    assert!(asked.is_empty(), "a warm run asked {asked:?}");
+}

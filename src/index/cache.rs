@@ -243,6 +243,21 @@ impl Cache {
         self.writer.queue(&self.dir, job);
     }
 
+    /// Whether an index page younger than the TTL is likely there, without reading it (by the
+    /// file's time; what it holds is checked when it is read).
+    pub fn has_fresh_page(&self, key: &str) -> bool {
+        let age = std::fs::metadata(self.path_of(key))
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok());
+        !self.refresh && age.is_some_and(|age| age < self.page_ttl)
+    }
+
+    /// Whether an entry is likely there (queued, or a file), without reading it.
+    pub fn has(&self, key: &str) -> bool {
+        self.writer.pending.get(key).is_some() || self.path_of(key).is_file()
+    }
+
     /// An entry keyed by content (a file's sha256 and what was derived from it): never expires.
     pub fn immutable(&self, key: &str) -> Option<Vec<u8>> {
         self.read(key).map(Entry::into_body)

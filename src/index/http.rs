@@ -327,6 +327,9 @@ struct Inner {
     notices: Mutex<BTreeSet<String>>,
     /// For each URL asked, the quickest its server has answered (time to the headers).
     quickest: Mutex<HashMap<String, Duration>>,
+    /// Whether a request has been sent this run, and who waits for the first.
+    network_used: std::sync::atomic::AtomicBool,
+    first_request: tokio::sync::Notify,
 }
 
 impl HttpClient {
@@ -342,6 +345,8 @@ impl HttpClient {
                 credentials,
                 notices: Mutex::default(),
                 quickest: Mutex::default(),
+                network_used: std::sync::atomic::AtomicBool::new(false),
+                first_request: tokio::sync::Notify::new(),
             }),
             stats: Arc::default(),
         }
@@ -362,6 +367,19 @@ impl HttpClient {
         let middle = all.len() / 2;
         let (_, median, _) = all.select_nth_unstable(middle);
         Some((this, *median))
+    }
+
+    /// Wait until this run has sent a request (at once if it has). Work that is only worth
+    /// the network when the run needs the network anyway waits here: a warm run, whose every
+    /// answer is cached, never sends one.
+    pub async fn network_in_use(&self) {
+        let first = self.inner.first_request.notified();
+        tokio::pin!(first);
+        first.as_mut().enable();
+        if self.inner.network_used.load(Ordering::Acquire) {
+            return;
+        }
+        first.await;
     }
 
     fn note_answer_time(&self, url: &Url, took: Duration) {
@@ -822,6 +840,9 @@ impl HttpClient {
             request = request.basic_auth(&login.user, login.password.as_ref());
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if !self.inner.network_used.swap(true, Ordering::AcqRel) {
+            self.inner.first_request.notify_waiters();
+        }
         let started = Instant::now();
         let outcome = request.send().await;
         if outcome.is_ok() {
@@ -1132,6 +1153,48 @@ mod netrc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answer_times_are_each_url_s_quickest_and_the_median_over_urls() {
+        let client = HttpClient::new(false, Limits::default(), Credentials::new(&[]));
+        let url = |n: u32| Url::parse(&format!("https://files.example/{n}.whl")).unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(client.answer_times(&url(1)), None, "never asked");
+        client.note_answer_time(&url(1), ms(90));
+        client.note_answer_time(&url(1), ms(70));
+        client.note_answer_time(&url(1), ms(80));
+        for n in 2..5 {
+            client.note_answer_time(&url(n), ms(5));
+        }
+        assert_eq!(client.answer_times(&url(1)), Some((ms(70), ms(5))));
+        for n in 5..10 {
+            client.note_answer_time(&url(n), ms(60));
+        }
+        // A busy run: most files answer slowly, and the median says so.
+        assert_eq!(client.answer_times(&url(2)), Some((ms(5), ms(60))));
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_network_ends_at_the_first_request_sent() {
+        let client = HttpClient::new(false, Limits::default(), Credentials::new(&[]));
+        let waiting = client.network_in_use();
+        let quiet = tokio::time::timeout(Duration::from_millis(100), waiting).await;
+        assert!(quiet.is_err(), "no request sent yet");
+        let waiter = tokio::spawn({
+            let client = client.clone();
+            async move { client.network_in_use().await }
+        });
+        // Nothing listens on port 9 here: the request fails, but it was sent.
+        let url = Url::parse("http://127.0.0.1:9/simple/x/").unwrap();
+        let _ = client.get(&url, "text/html").await;
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("the waiter woke")
+            .unwrap();
+        tokio::time::timeout(Duration::from_millis(100), client.network_in_use())
+            .await
+            .expect("once sent, no wait");
+    }
 
     #[test]
     fn redaction_hides_user_and_password() {

@@ -152,6 +152,12 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         };
         cell.get_or_init(compute).await.clone()
     }
+
+    /// Whether `key`'s value has been computed.
+    fn is_ready(&self, key: &K) -> bool {
+        let cells = self.cells.lock().expect("memo lock");
+        cells.get(key).is_some_and(|cell| cell.initialized())
+    }
 }
 
 pub struct Index {
@@ -218,6 +224,31 @@ impl Index {
         &self.http.stats.activity
     }
 
+    /// Whether [`Index::project`] would likely answer without a request: read this run, or
+    /// fresh in the cache from every index (find-links locations are always asked).
+    pub fn project_is_local(&self, name: &PackageName) -> bool {
+        if self.pages.is_ready(name) {
+            return true;
+        }
+        self.sources.find_links.is_empty()
+            && self.sources.indexes.iter().all(|index| {
+                index
+                    .join(&format!("{name}/"))
+                    .is_ok_and(|url| self.cache.has_fresh_page(&page_key(&url)))
+            })
+    }
+
+    /// Whether [`Index::wheel_core_metadata`] would likely answer without a request.
+    pub fn core_metadata_is_local(&self, file: &IndexFile) -> bool {
+        let kind = match file.has_metadata_file {
+            true => "metadata:v1",
+            false => "wheel-metadata:v1",
+        };
+        self.core_metadata
+            .is_ready(&content_key("core-metadata", file))
+            || self.cache.has(&content_key(kind, file))
+    }
+
     /// Every file of a project across all indexes and find-links locations, as pip merges them.
     pub async fn project(&self, name: &PackageName) -> Shared<Vec<ProjectFile>> {
         self.pages
@@ -281,7 +312,7 @@ impl Index {
                 url: redact(index),
                 message: e.to_string(),
             })?;
-        let key = format!("page:v1:{}", redact(&url));
+        let key = page_key(&url);
         let parse = |body: &[u8], content_type: &str, base: &Url| {
             simple::parse_page(body, content_type, base).map_err(|e| FetchError::Network {
                 url: e.url,
@@ -634,6 +665,11 @@ impl Drop for Finished<'_> {
 
 /// Content-derived entries are keyed by the file's sha256 when the index gave one: the same file
 /// on two indexes, or under two URLs, is read once.
+/// The cache key of the index page at `url`.
+fn page_key(url: &Url) -> String {
+    format!("page:v1:{}", redact(url))
+}
+
 fn content_key(kind: &str, file: &IndexFile) -> String {
     match &file.sha256 {
         Some(sha) => format!("{kind}:sha256:{sha}"),
