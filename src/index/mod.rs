@@ -663,13 +663,13 @@ impl Drop for Finished<'_> {
     }
 }
 
-/// Content-derived entries are keyed by the file's sha256 when the index gave one: the same file
-/// on two indexes, or under two URLs, is read once.
 /// The cache key of the index page at `url`.
 fn page_key(url: &Url) -> String {
     format!("page:v1:{}", redact(url))
 }
 
+/// Content-derived entries are keyed by the file's sha256 when the index gave one: the same file
+/// on two indexes, or under two URLs, is read once.
 fn content_key(kind: &str, file: &IndexFile) -> String {
     match &file.sha256 {
         Some(sha) => format!("{kind}:sha256:{sha}"),

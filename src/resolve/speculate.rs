@@ -14,8 +14,9 @@
 //! only finds what the speculator fetched already in the index's memo. What is not cached
 //! waits until the run has sent a request of its own: a warm run, whose every answer is cached,
 //! sends none (a guess the cold run had not followed before it ended was fetched by the warm
-//! run: tzdata's page and wheel head on the 30-package list, in 3 of 6 warm runs). The candidates it
-//! evaluates for a page are shared with the resolver, so no page is evaluated twice.
+//! run: tzdata's page and wheel head on the 30-package list, in 3 of 6 warm runs). The
+//! candidates it evaluates for a page are shared with the resolver, so no page is evaluated
+//! twice.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
