@@ -358,12 +358,12 @@ struct Prefetched {
 }
 
 impl Prefetched {
-    /// Nothing fetched yet: the first tail is decoded from `decode_from`.
-    fn empty(size: u64, decode_from: u64) -> Result<Self, String> {
+    /// Nothing fetched yet: the first tail is decoded from where the tail's own guess says.
+    fn empty(size: u64) -> Result<Self, String> {
         Ok(Prefetched {
             file: CompressedFile::new(size)?,
             from: size,
-            decode_from,
+            decode_from: size,
         })
     }
 
@@ -402,7 +402,7 @@ impl Source<'_, '_> {
         let entry = self.member.entry;
         let mut compressed = match self.prefetched.take() {
             Some(prefetched) => prefetched,
-            None => Prefetched::empty(entry.compressed_size, entry.compressed_size)?,
+            None => Prefetched::empty(entry.compressed_size)?,
         };
         let tail = self
             .decode_tail(&mut compressed, offset, size, fetched)
