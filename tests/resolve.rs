@@ -862,3 +862,81 @@ fn a_warm_run_sends_no_request_for_a_guess_the_cold_run_never_followed() {
     let asked: Vec<String> = world.index.requests().into_iter().map(|r| r.path).collect();
     assert!(asked.is_empty(), "a warm run asked {asked:?}");
 }
+
+#[test]
+fn a_resolver_walking_down_releases_fetches_the_next_ones_ahead() {
+    // The pip-like binary-only resolution cannot use `dep` (an sdist only), so it walks down
+    // `top` 8.0, 7.0, ... to 1.0, the one release without it. Each of top's wheels answers after
+    // 300 ms; fetched one after another, no two requests for them would ever be open at once.
+    let mut top = vec![any("top", "1.0")];
+    for major in 2..=8 {
+        let meta = Meta::new("top", &format!("{major}.0")).dep("dep");
+        top.push(IndexFile::from(wheel(&meta, "py3-none-any", &[])));
+    }
+    let dep = IndexFile::from(sdist_tar_gz(&Meta::new("dep", "1.0"), &[]));
+    let world = World::new(vec![("top", top), ("dep", vec![dep])]);
+    world
+        .index
+        .set_fault("/files/top-", Fault::Delay(Duration::from_millis(300)));
+    let (report, code) = world.json("top\n", &[SLIM]);
+    assert_eq!(code, 1, "a source build is a finding");
+    let top = package(&report, SLIM, "x86_64", "top");
+    assert_eq!(top["version"], "8.0");
+    assert_eq!(top["binary_only_version"], "1.0");
+    let reads: Vec<Logged> = world
+        .index
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/files/top-"))
+        .collect();
+    let mut paths: Vec<&str> = reads.iter().map(|r| r.path.as_str()).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), 8, "{paths:#?}");
+    assert_eq!(reads.len(), 8, "a release was read twice: {reads:#?}");
+    let most_open = reads
+        .iter()
+        .map(|r| {
+            reads
+                .iter()
+                .filter(|q| q.received <= r.received && r.received < q.answered)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(most_open >= 2, "top's releases were read one after another");
+}
+
+#[test]
+fn the_elf_files_of_releases_given_up_while_walking_down_are_not_read() {
+    // top 3.0 and 2.0 need a `leaf` that does not exist, so the resolver walks down to 1.0. The
+    // first release it tries is read beside its metadata (it is usually the one installed); once
+    // it walks, the next ones are not: only their metadata is.
+    let library = support::dist::noise(200_000, 7);
+    let with_library = |version: &str| {
+        let meta = Meta::new("top", version).dep("leaf>=5");
+        IndexFile::from(wheel(
+            &meta,
+            "py3-none-any",
+            &[("top/_native.so", &library)],
+        ))
+    };
+    let top = vec![any("top", "1.0"), with_library("2.0"), with_library("3.0")];
+    let world = World::new(vec![("top", top), ("leaf", vec![any("leaf", "1.0")])]);
+    let (report, code) = world.json("top\n", &[SLIM]);
+    assert_eq!(code, 0);
+    assert_eq!(package(&report, SLIM, "x86_64", "top")["version"], "1.0");
+    let reads_of = |version: &str| {
+        let prefix = format!("/files/top-{version}-");
+        let requests = world.index.requests();
+        requests
+            .iter()
+            .filter(|r| r.path.starts_with(&prefix))
+            .count()
+    };
+    assert!(
+        reads_of("3.0") >= 2,
+        "the first release's library was not read"
+    );
+    assert_eq!(reads_of("2.0"), 1, "only 2.0's metadata is needed");
+}

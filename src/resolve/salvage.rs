@@ -71,7 +71,7 @@ fn visit(
         FileKind::Wheel { .. } => Kind::Wheel,
         FileKind::Sdist => Kind::Sdist,
     };
-    let note = match provider.metadata_of(&candidate) {
+    let note = match provider.metadata_of(name, &candidate) {
         Ok((meta, dependency_note)) => {
             let followed = meta
                 .requires_dist

@@ -126,6 +126,10 @@ pub struct Logged {
     pub status: u16,
     /// Body bytes the server set out to send (headers not counted).
     pub bytes_sent: usize,
+    /// When the request had been read, and when its answer started (after any delay): two
+    /// requests whose spans overlap were open at the same time.
+    pub received: std::time::Instant,
+    pub answered: std::time::Instant,
 }
 
 impl Logged {
@@ -347,6 +351,8 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
             headers: req.headers.clone(),
             status: 0,
             bytes_sent: 0,
+            received: std::time::Instant::now(),
+            answered: std::time::Instant::now(),
         };
         if fault == Some(Fault::Hang) {
             state.log.lock().unwrap().push(entry);
@@ -372,6 +378,7 @@ fn serve_connection(state: &State, mut stream: TcpStream) {
         };
         // Logged before writing, so a client that got the whole answer always finds it.
         (entry.status, entry.bytes_sent) = (resp.status, sent);
+        entry.answered = std::time::Instant::now();
         state.log.lock().unwrap().push(entry);
         let ok = write_response(&mut stream, &resp, sent, req.close);
         match fault {
