@@ -940,3 +940,36 @@ fn the_elf_files_of_releases_given_up_while_walking_down_are_not_read() {
     );
     assert_eq!(reads_of("2.0"), 1, "only 2.0's metadata is needed");
 }
+
+#[test]
+fn every_cache_entry_of_a_large_cold_run_is_on_disk_when_it_exits() {
+    // The cache is written by a thread of its own, and the process exits without dropping the
+    // index: entries still queued at the end (the last wheels' analyses) must be flushed first,
+    // or the next run reads those wheels again and an --offline run cannot check them.
+    let names: Vec<String> = (0..80).map(|i| format!("pkg{i:02}")).collect();
+    let projects: Vec<(&str, Vec<IndexFile>)> = names
+        .iter()
+        .map(|name| (name.as_str(), vec![any(name, "1.0")]))
+        .collect();
+    let world = World::new(projects);
+    let requirements: String = names.iter().map(|n| format!("{n}\n")).collect();
+    let images = [SLIM, ALPINE];
+    let cold = world.run_json(&requirements, &images);
+    assert_eq!(cold.code, 0, "{}", cold.stderr);
+    world.index.clear_log();
+    let offline = world.run(
+        &requirements,
+        &[
+            "--format",
+            "json",
+            "--image",
+            SLIM,
+            "--image",
+            ALPINE,
+            "--offline",
+        ],
+    );
+    assert_eq!(offline.code, 0, "{}", offline.stdout);
+    assert_eq!(offline.stdout, cold.stdout);
+    assert!(world.index.requests().is_empty());
+}

@@ -173,7 +173,9 @@ fn run_checked(mut args: Args) -> anyhow::Result<i32> {
         eprintln!("error: {notice}");
     }
     // The process ends here: freeing every page, file and analysis one by one would cost more
-    // than a warm run's whole resolution.
+    // than a warm run's whole resolution. Forgetting the index skips its cache's flush on drop,
+    // so the entries still queued are written first.
+    index.flush_cache();
     std::mem::forget(index);
     std::mem::forget(report);
     Ok(code)

@@ -216,6 +216,18 @@ impl Index {
         self
     }
 
+    /// Wait until every cache entry written so far is on disk. The process must call this
+    /// before it exits: it never drops the index (see `app::run`), and entries still queued for
+    /// the cache's writer thread would be lost with it.
+    pub fn flush_cache(&self) {
+        let start = std::time::Instant::now();
+        self.cache.flush();
+        crate::diag::debug(format_args!(
+            "cache: waited {} ms for the last entries to be written",
+            start.elapsed().as_millis()
+        ));
+    }
+
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
